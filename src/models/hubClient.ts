@@ -72,7 +72,7 @@ export function hubErrorFor(status: number, repoId: string, what: string, hadTok
     return new ModelStoreError('AUTH_REQUIRED',
       hadToken
         ? `The Hub refused access to ${what} (HTTP ${status}): the access token was rejected or has no access to "${repoId}".`
-        : `"${repoId}" is gated or private (HTTP ${status}).`,
+        : `"${repoId}" is gated or private, or does not exist (HTTP ${status}; the Hub answers 401 for unknown repos to anonymous users).`,
       `Accept the model's terms on the Hub, then add an access token with "Transformer: Set Hugging Face Token…" (it is kept in VS Code's secret storage).`);
   }
   if (status === 404) {
