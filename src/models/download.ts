@@ -231,6 +231,7 @@ class Downloader {
     } catch (e) {
       if (this.o.signal?.aborted) throw cancelledError();
       if (e instanceof ModelStoreError) throw e;
+      if (e instanceof RetryableError) throw new RetryableError(`${name}: ${e.message} (after ${received} bytes)`);
       throw new RetryableError(`${name}: connection lost after ${received} bytes (${(e as Error).message})`);
     } finally {
       await fh.close();

@@ -49,14 +49,18 @@ function requestOnce(url: URL, opts: RequestOptions, sendAuth: boolean): Promise
     if (!mod) { reject(new ModelStoreError('BAD_RESPONSE', `Unsupported URL scheme in ${url.protocol}//${url.host}.`)); return; }
     const req = mod.request(url, { method: opts.method ?? 'GET', headers, agent: opts.agentFactory?.(url) });
     let settled = false;
-    const onAbort = (): void => { req.destroy(cancelledError()); };
+    let response: http.IncomingMessage | undefined;
+    // Errors are also pushed into the response stream so a reader sees why the body stopped.
+    const fail = (err: Error): void => { response?.destroy(err); req.destroy(err); };
+    const onAbort = (): void => fail(cancelledError());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const cleanup = (): void => opts.signal?.removeEventListener('abort', onAbort);
     req.setTimeout(opts.timeoutMs ?? 30_000, () => {
-      req.destroy(new RetryableError(`no data from ${url.host} for ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`));
+      fail(new RetryableError(`no data from ${url.host} for ${((opts.timeoutMs ?? 30_000) / 1000).toFixed(1)} s`));
     });
     req.on('response', (res) => {
       settled = true;
+      response = res;
       res.once('close', cleanup);
       resolve(res);
     });

@@ -144,7 +144,9 @@ export async function startLocalHub(opts: { repos: Record<string, string>; idleT
       if (dropAt !== undefined && off + piece.length >= dropAt) {
         piece = piece.subarray(0, dropAt - off);
         if (piece.length > 0) await new Promise<void>((r) => res.write(piece, () => r()));
-        res.socket?.destroy();
+        // Close the connection after flushing exactly `dropAt` bytes: the client sees a body shorter than
+        // Content-Length, as with a dropped connection, and the resume offset is deterministic.
+        res.socket?.end();
         return;
       }
       if (!res.write(piece)) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
