@@ -109,19 +109,13 @@ async function writeAtomic(file: string, content: string): Promise<void> {
 }
 
 class Downloader {
-  readonly hub: HubClient;
   bytesTransferred = 0;
   resumedRequests = 0;
   private bytesVerified = 0;
   private readonly started = Date.now();
   private lastEmit = 0;
 
-  constructor(readonly o: DownloadOptions, readonly commit: string, readonly staging: string) {
-    this.hub = new HubClient({
-      endpoint: o.endpoint, token: o.token, agentFactory: o.agentFactory, signal: o.signal,
-      timeoutMs: o.timeoutMs, retries: o.retries, retryBaseDelayMs: o.retryBaseDelayMs,
-    });
-  }
+  constructor(readonly o: DownloadOptions, readonly hub: HubClient, readonly commit: string, readonly staging: string) {}
 
   fileCount = 0;
   bytesTotal: number | undefined;
@@ -294,9 +288,10 @@ export async function downloadModel(o: DownloadOptions): Promise<DownloadResult>
 async function runDownload(o: DownloadOptions, revision: string): Promise<DownloadResult> {
   if (o.signal?.aborted) throw cancelledError();
   const repoPath = repoDir(o.storageDir, o.repoId);
-  const probe = new HubClient({ endpoint: o.endpoint, token: o.token, agentFactory: o.agentFactory, signal: o.signal,
+  // One client per download: the token provider is read once, lazily, and shared by all requests.
+  const hub = new HubClient({ endpoint: o.endpoint, token: o.token, agentFactory: o.agentFactory, signal: o.signal,
     timeoutMs: o.timeoutMs, retries: o.retries, retryBaseDelayMs: o.retryBaseDelayMs });
-  const info = await probe.repoInfo(o.repoId, revision);
+  const info = await hub.repoInfo(o.repoId, revision);
   const commit = info.sha;
 
   const writeRef = async (): Promise<void> => {
@@ -310,7 +305,7 @@ async function runDownload(o: DownloadOptions, revision: string): Promise<Downlo
 
   const plan = planFiles(o.repoId, info.siblings);
   const staging = path.join(repoPath, '.staging', commit);
-  const d = new Downloader(o, commit, staging);
+  const d = new Downloader(o, hub, commit, staging);
   const sumSizes = (files: readonly RepoSibling[]): number | undefined =>
     files.every((f) => f.size !== undefined) ? files.reduce((s, f) => s + f.size!, 0) : undefined;
   let files: RepoSibling[] = [...plan.files];

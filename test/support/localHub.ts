@@ -33,6 +33,8 @@ export interface HubFaults {
   ignoreRange?: boolean;
   /** Require `Authorization: Bearer <token>` on api/resolve requests (a gated repo); 401 otherwise. */
   requireToken?: string;
+  /** Answer the API without file metadata (as without `?blobs=true`): sizes and hashes then come from headers only. */
+  apiWithoutBlobs?: boolean;
 }
 
 export interface LoggedRequest {
@@ -56,6 +58,8 @@ export interface LocalHub {
   readonly url: string;
   readonly requests: LoggedRequest[];
   faults: HubFaults;
+  /** Origin that LFS redirects point to ('' = this server), e.g. another LocalHub acting as the CDN. */
+  cdnBase: string;
   commitOf(repoId: string): string;
   file(repoId: string, name: string): HubFile;
   close(): Promise<void>;
@@ -100,7 +104,7 @@ export async function startLocalHub(opts: { repos: Record<string, string>; idleT
   const sockets = new Set<net.Socket>();
   let idleTimer: NodeJS.Timeout | undefined;
   const hub: LocalHub = {
-    url: '', requests, faults: {},
+    url: '', requests, faults: {}, cdnBase: '',
     commitOf: (id) => repos.get(id)!.commit,
     file: (id, name) => repos.get(id)!.files.get(name)!,
     close: () => new Promise<void>((resolve) => {
@@ -208,7 +212,7 @@ export async function startLocalHub(opts: { repos: Record<string, string>; idleT
       if (!m || !repo) return sendJson(res, log, 404, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
       const rev = decodeURIComponent(m[2]!);
       if (rev !== 'main' && rev !== repo.commit) return sendJson(res, log, 404, { error: 'Invalid rev id' }, { 'x-error-code': 'RevisionNotFound' });
-      const blobs = url.searchParams.get('blobs') === 'true';
+      const blobs = url.searchParams.get('blobs') === 'true' && !hub.faults.apiWithoutBlobs;
       return sendJson(res, log, 200, {
         id: m[1], modelId: m[1], sha: repo.commit,
         siblings: [...repo.files.values()].map((f) => blobs
@@ -233,7 +237,7 @@ export async function startLocalHub(opts: { repos: Record<string, string>; idleT
       if (file.lfs) {
         log.status = 302;
         res.writeHead(302, {
-          ...common, location: `/cdn/${file.sha256}`, 'x-linked-size': String(file.size),
+          ...common, location: `${hub.cdnBase}/cdn/${file.sha256}`, 'x-linked-size': String(file.size),
           'x-linked-etag': `"${file.sha256}"`, etag: `"${file.sha256}"`, 'content-length': 0,
         });
         res.end();

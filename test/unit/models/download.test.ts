@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { downloadModel, type DownloadOptions, type DownloadProgress } from '../../../src/models/download';
@@ -307,5 +308,66 @@ describe('downloadModel against the local Hub', () => {
     c.abort();
     expect((await failure(downloadModel(opts(GPT2, { signal: c.signal })))).code).toBe('CANCELLED');
     expect(hub.requests).toEqual([]);
+  });
+});
+
+describe('transport details', () => {
+  it('never sends the token to a CDN on another origin, and uses the agent factory for every request', async () => {
+    const cdn = await startLocalHub({ repos: { [GATED]: path.join(modelsDir(), 'stories260K') } });
+    try {
+      hub.cdnBase = cdn.url;
+      hub.faults.requireToken = 'hf_tok';
+      const agentUrls: string[] = [];
+      const r = await downloadModel(opts(GATED, {
+        token: 'hf_tok',
+        agentFactory: (u) => { agentUrls.push(u.origin); return new http.Agent({ keepAlive: false }); },
+      }));
+      expect(sha256(path.join(r.dir, 'model.safetensors'))).toBe(sha256(path.join(modelsDir(), 'stories260K/model.safetensors')));
+      expect(cdn.requests.map((q) => [q.path.startsWith('/cdn/'), q.hasAuth])).toEqual([[true, false]]);
+      expect(hub.requests.every((q) => q.hasAuth)).toBe(true);
+      expect(new Set(agentUrls)).toEqual(new Set([hub.url, cdn.url]));
+      expect(agentUrls.length).toBe(hub.requests.length + cdn.requests.length);
+    } finally {
+      hub.cdnBase = '';
+      await cdn.close();
+    }
+  });
+
+  it('works from headers alone when the API gives no sizes or hashes (and still catches corruption)', async () => {
+    hub.faults.apiWithoutBlobs = true;
+    const events: DownloadProgress[] = [];
+    const r = await downloadModel(opts(GPT2, { onProgress: (p) => events.push(p) }));
+    expect(events.every((e) => e.bytesTotal === undefined)).toBe(true);
+    expect(r.files.find((f) => f.path === 'model.safetensors')).toMatchObject({ lfs: true, sha256: hub.file(GPT2, 'model.safetensors').sha256 });
+    fs.rmSync(storage, { recursive: true, force: true });
+    hub.faults.corrupt = { file: 'config.json' };
+    const e = await failure(downloadModel(opts(GPT2)));
+    expect(e.code).toBe('INTEGRITY');
+    expect(e.message).toContain('config.json');
+  });
+
+  it('refuses a second concurrent download of the same model', async () => {
+    hub.faults.slow = { chunkBytes: 256 * 1024, delayMs: 5 };
+    const first = downloadModel(opts(GPT2));
+    const e = await failure(downloadModel(opts(GPT2)));
+    expect(e.code).toBe('IO');
+    expect(e.message).toContain('already being downloaded');
+    await first;
+  });
+
+  it('the local Hub answers HEAD like huggingface.co (302 + X-Linked-* for LFS, ETag for small files)', async () => {
+    const commit = hub.commitOf(GPT2);
+    const head = (p: string) => new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.request(`${hub.url}${p}`, { method: 'HEAD' }, (res) => { res.resume(); resolve(res); }).on('error', reject).end();
+    });
+    const lfs = await head(`/${GPT2}/resolve/main/model.safetensors`);
+    expect(lfs.statusCode).toBe(302);
+    expect(lfs.headers['x-linked-size']).toBe(String(hub.file(GPT2, 'model.safetensors').size));
+    expect(lfs.headers['x-linked-etag']).toBe(`"${hub.file(GPT2, 'model.safetensors').sha256}"`);
+    expect(lfs.headers['x-repo-commit']).toBe(commit);
+    const small = await head(`/${GPT2}/resolve/main/config.json`);
+    expect(small.statusCode).toBe(200);
+    expect(small.headers.etag).toBe(`"${hub.file(GPT2, 'config.json').gitSha1}"`);
+    expect(Number(small.headers['content-length'])).toBe(hub.file(GPT2, 'config.json').size);
   });
 });
