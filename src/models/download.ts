@@ -86,6 +86,13 @@ export interface DownloadResult {
 }
 
 const active = new Set<string>();
+/** An attempt that kept at least this many new bytes before failing does not use up a retry. */
+const PROGRESS_FOR_FREE_RETRY = 1024 * 1024;
+
+/** Whether this process is downloading `repoId` into `storageDir` right now. */
+export function isDownloading(storageDir: string, repoId: string): boolean {
+  return active.has(`${path.resolve(storageDir)}|${repoId}`);
+}
 
 function gitBlobSha1(data: Buffer): string {
   return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
@@ -215,7 +222,12 @@ class Downloader {
     let received = start;
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) {
-        await fh.write(chunk);
+        try {
+          await fh.write(chunk);
+        } catch (we) {
+          throw new ModelStoreError('IO', `Could not write ${partial}: ${(we as NodeJS.ErrnoException).code ?? (we as Error).message}.`,
+            'Check the free disk space of the extension\'s storage folder, then try again.');
+        }
         hash.update(chunk);
         received += chunk.length;
         this.bytesTransferred += chunk.length;
@@ -225,15 +237,16 @@ class Downloader {
     } catch (e) {
       if (this.o.signal?.aborted) throw cancelledError();
       if (e instanceof ModelStoreError) throw e;
-      if (e instanceof RetryableError) throw new RetryableError(`${name}: ${e.message} (after ${received} bytes)`);
-      throw new RetryableError(`${name}: connection lost after ${received} bytes (${(e as Error).message})`);
+      const progressed = received - start >= PROGRESS_FOR_FREE_RETRY;
+      if (e instanceof RetryableError) throw new RetryableError(`${name}: ${e.message} (after ${received} bytes)`, progressed);
+      throw new RetryableError(`${name}: connection lost after ${received} bytes (${(e as Error).message})`, progressed);
     } finally {
       await fh.close();
       res.destroy();
     }
     if (this.o.signal?.aborted) throw cancelledError();
     if (expectedSize !== undefined && received < expectedSize) {
-      throw new RetryableError(`${name}: connection closed after ${received} of ${expectedSize} bytes`);
+      throw new RetryableError(`${name}: connection closed after ${received} of ${expectedSize} bytes`, received - start >= PROGRESS_FOR_FREE_RETRY);
     }
     if (expectedSize !== undefined && received > expectedSize) {
       await fsp.rm(partial, { force: true });
@@ -273,20 +286,58 @@ export async function downloadModel(o: DownloadOptions): Promise<DownloadResult>
   const revision = o.revision ?? DEFAULT_REVISION;
   validateRepoId(o.repoId);
   validateRevision(revision);
+  if (o.signal?.aborted) throw cancelledError();
   const key = `${path.resolve(o.storageDir)}|${o.repoId}`;
   if (active.has(key)) {
     throw new ModelStoreError('IO', `"${o.repoId}" is already being downloaded.`, 'Wait for the running download to finish.');
   }
   active.add(key);
+  const repoPath = repoDir(o.storageDir, o.repoId);
+  let lock: string | undefined;
   try {
+    lock = await acquireLock(repoPath, o.repoId);
     return await runDownload(o, revision);
   } finally {
     active.delete(key);
+    if (lock) {
+      await fsp.rm(lock, { force: true });
+      await fsp.rmdir(repoPath).catch(() => undefined); // only succeeds when nothing was installed or kept
+    }
   }
 }
 
+function processAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/**
+ * Several VS Code windows share the global storage folder: a lock file (pid inside) keeps two extension hosts
+ * from writing the same partial files. A lock whose process is gone is taken over.
+ */
+async function acquireLock(repoPath: string, repoId: string): Promise<string> {
+  const lock = path.join(repoPath, '.download.lock');
+  await fsp.mkdir(repoPath, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fsp.writeFile(lock, JSON.stringify({ pid: process.pid, started: new Date().toISOString() }), { flag: 'wx' });
+      return lock;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new ModelStoreError('IO', `Cannot write to ${repoPath}: ${(e as Error).message}`);
+      }
+      let pid = NaN;
+      try { pid = Number((JSON.parse(await fsp.readFile(lock, 'utf8')) as { pid?: unknown }).pid); } catch { /* unreadable: stale */ }
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new ModelStoreError('IO', `"${repoId}" is being downloaded by another VS Code window (process ${pid}).`,
+          'Wait for that download to finish, or cancel it there.');
+      }
+      await fsp.rm(lock, { force: true });
+    }
+  }
+  throw new ModelStoreError('IO', `Could not take the download lock ${lock}.`);
+}
+
 async function runDownload(o: DownloadOptions, revision: string): Promise<DownloadResult> {
-  if (o.signal?.aborted) throw cancelledError();
   const repoPath = repoDir(o.storageDir, o.repoId);
   // One client per download: the token provider is read once, lazily, and shared by all requests.
   const hub = new HubClient({ endpoint: o.endpoint, token: o.token, agentFactory: o.agentFactory, signal: o.signal,

@@ -33,7 +33,8 @@ export interface OpenResponse {
 
 /** Transport failure worth retrying (reset, refused, timeout, truncated body). */
 export class RetryableError extends Error {
-  constructor(message: string) { super(message); this.name = 'RetryableError'; }
+  /** `progressed`: the failed attempt still moved the download forward (bytes were kept for resuming). */
+  constructor(message: string, readonly progressed = false) { super(message); this.name = 'RetryableError'; }
 }
 
 export function cancelledError(): ModelStoreError {

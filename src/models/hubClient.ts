@@ -10,6 +10,8 @@ import { cancelledError, delay, openRequest, readBody, RetryableError, type Agen
 import { isCommitHash, validateRepoId, validateRevision } from './modelRef';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+/** Extra attempts allowed for failures that still made progress (see withRetries). */
+const MAX_PROGRESSING_RETRIES = 50;
 
 /** Setting (when non-empty) wins over `HF_ENDPOINT`, which wins over https://huggingface.co. */
 export function resolveEndpoint(setting?: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
@@ -106,26 +108,39 @@ export class HubClient {
     return this.tokenCache;
   }
 
-  /** Runs `attempt` with bounded retries on transport errors and retryable statuses. */
+  /**
+   * Runs `attempt` with bounded retries on transport errors and retryable statuses. A failure after which the
+   * download still made progress (a dropped connection that delivered bytes) does not use up a retry, so a
+   * large file on a flaky line completes; the total number of attempts is still capped.
+   */
   async withRetries<T>(what: string, repoId: string, attempt: (n: number) => Promise<T>, onRetry?: (n: number, why: string) => void): Promise<T> {
     const retries = this.opts.retries ?? 4;
     const base = this.opts.retryBaseDelayMs ?? 1000;
-    for (let n = 0; ; n++) {
+    const maxAttempts = retries + 1 + MAX_PROGRESSING_RETRIES;
+    let n = 0;
+    for (let total = 1; ; total++) {
       try {
-        return await attempt(n);
+        return await attempt(total - 1);
       } catch (e) {
         if (this.opts.signal?.aborted) throw cancelledError();
         const retryable = e instanceof RetryableError || (e instanceof HttpStatusError && e.retryable);
-        if (!retryable || n >= retries) {
+        const progressed = e instanceof RetryableError && e.progressed;
+        if (!retryable || (!progressed && n >= retries) || total >= maxAttempts) {
           if (e instanceof HttpStatusError) throw hubErrorFor(e.status, repoId, e.what, (await this.token()) !== undefined);
           if (e instanceof RetryableError) {
-            throw new ModelStoreError('NETWORK', `Could not download ${what}: ${e.message} (after ${n + 1} attempts).`,
+            throw new ModelStoreError('NETWORK', `Could not download ${what}: ${e.message} (after ${total} attempts).`,
               'Check the network connection and VS Code\'s "http.proxy" setting, then try again; the download resumes where it stopped.');
           }
           throw e;
         }
-        onRetry?.(n + 1, (e as Error).message);
-        await delay(base * 2 ** n, this.opts.signal);
+        if (progressed) {
+          onRetry?.(total, (e as Error).message);
+          await delay(base, this.opts.signal);
+        } else {
+          n++;
+          onRetry?.(total, (e as Error).message);
+          await delay(base * 2 ** (n - 1), this.opts.signal);
+        }
       }
     }
   }

@@ -9,6 +9,7 @@ import { ModelStoreError } from './errors';
 import { listRefs, repoDir, repoIdFromFolderName } from './hfCache';
 import { checkModelFolder } from './modelFolder';
 import { validateRepoId } from './modelRef';
+import { isDownloading } from './download';
 import type { ModelSource } from './resolve';
 
 export interface InstalledModel {
@@ -116,6 +117,9 @@ export function removeDownloadedModel(storageDir: string, repoId: string): boole
   const target = repoDir(root, repoId);
   if (path.dirname(target) !== root) {
     throw new ModelStoreError('INVALID_REFERENCE', `Refusing to remove ${target}: it is not inside ${root}.`);
+  }
+  if (isDownloading(root, repoId)) {
+    throw new ModelStoreError('IO', `"${repoId}" is being downloaded right now.`, 'Cancel the download first, then remove the model.');
   }
   if (!fs.existsSync(target)) return false;
   try {

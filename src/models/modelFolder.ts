@@ -43,6 +43,14 @@ export function checkModelFolder(dir: string): FolderCheck {
   const problems: string[] = [];
   let weightFiles: string[] = [];
   for (const f of ['config.json', 'tokenizer.json']) if (!isFile(path.join(dir, f))) missing.push(f);
+  if (!missing.includes('config.json')) {
+    try {
+      const cfg: unknown = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+      if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) problems.push('config.json is not a JSON object');
+    } catch (e) {
+      problems.push(`config.json is not valid JSON (${(e as Error).message})`);
+    }
+  }
   if (isFile(path.join(dir, SINGLE_WEIGHTS))) {
     weightFiles = [SINGLE_WEIGHTS];
   } else if (isFile(path.join(dir, WEIGHTS_INDEX))) {

@@ -160,6 +160,20 @@ describe('downloadModel against the local Hub', () => {
     expect(r.bytesTransferred).toBeLessThan(size + 3_500_000);
   });
 
+  it('drops that still deliver data do not use up the retries (6 drops, retries=1)', async () => {
+    hub.faults.dropAfter = { file: 'model.safetensors', bytes: 1_500_000, times: 6 };
+    const r = await downloadModel(opts(GPT2, { retries: 1 }));
+    expect(r.resumedRequests).toBe(6);
+    expect(sha256(path.join(r.dir, 'model.safetensors'))).toBe(hub.file(GPT2, 'model.safetensors').sha256);
+  });
+
+  it('a trickling server (less than 1 MiB per attempt) does use up the retries', async () => {
+    hub.faults.dropAfter = { file: 'model.safetensors', bytes: 100_000, times: 100 };
+    const e = await failure(downloadModel(opts(GPT2, { retries: 2 })));
+    expect(e.code).toBe('NETWORK');
+    expect(e.message).toContain('after 3 attempts');
+  });
+
   it('resumes a small (non-LFS) file served directly', async () => {
     hub.faults.dropAfter = { file: 'tokenizer.json', bytes: 500_000, times: 1 };
     const r = await downloadModel(opts(GPT2));
@@ -353,6 +367,20 @@ describe('transport details', () => {
     expect(e.code).toBe('IO');
     expect(e.message).toContain('already being downloaded');
     await first;
+  });
+
+  it('respects another live process\'s download lock and takes over a stale one', async () => {
+    const repoPath = path.join(storage, 'models--te--tiny-random-gpt2');
+    fs.mkdirSync(repoPath, { recursive: true });
+    fs.writeFileSync(path.join(repoPath, '.download.lock'), JSON.stringify({ pid: process.ppid }));
+    const e = await failure(downloadModel(opts(GPT2)));
+    expect(e.code).toBe('IO');
+    expect(e.message).toContain('another VS Code window');
+    expect(fs.existsSync(path.join(repoPath, '.download.lock'))).toBe(true); // not ours: left alone
+    fs.writeFileSync(path.join(repoPath, '.download.lock'), JSON.stringify({ pid: 2 ** 22 + 12345 }));
+    const r = await downloadModel(opts(GPT2));
+    expect(fs.existsSync(path.join(repoPath, '.download.lock'))).toBe(false);
+    expect(tree(r.dir)).toContain('model.safetensors');
   });
 
   it('the local Hub answers HEAD like huggingface.co (302 + X-Linked-* for LFS, ETag for small files)', async () => {

@@ -54,6 +54,10 @@ describe('checkModelFolder', () => {
     const e = tmp('folder');
     writeFolder(e, { 'config.json': '{}', 'tokenizer.json': '{}', 'model.safetensors.index.json': '{"weight_map": {"a": "../../etc/passwd"}}' });
     expect(checkModelFolder(e).problems[0]).toContain('leaves the folder');
+    const f = tmp('folder');
+    writeFolder(f, { ...minimalModelFiles(), 'config.json': '{"architectures": [' });
+    expect(checkModelFolder(f)).toMatchObject({ usable: false, missing: [] });
+    expect(checkModelFolder(f).problems[0]).toContain('config.json is not valid JSON');
   });
 });
 
