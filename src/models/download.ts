@@ -174,6 +174,7 @@ class Downloader {
     if (entry.size !== undefined && offset > entry.size) { await fsp.rm(partial, { force: true }); offset = 0; }
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     const { res, status, firstHeaders } = await this.hub.open(url, headers);
+    const finalHeaders = res.headers;
     const what = `${this.o.repoId}/${name}`;
 
     if (status === 416) {
@@ -260,8 +261,9 @@ class Downloader {
         'The download was discarded and nothing was installed; try again.');
     }
     if (!expectedSha) {
-      // Small (non-LFS) files: the ETag / blobId is the git blob sha1 of the content.
-      const etag = normalizeEtag(header(firstHeaders, 'etag'));
+      // Small (non-LFS) files: the Hub's ETag (on the response that carried the bytes) / the API's blobId is
+      // the git blob sha1 of the content.
+      const etag = normalizeEtag(header(finalHeaders, 'etag'));
       const gitSha = entry.blobId ?? (etag && /^[0-9a-f]{40}$/.test(etag) ? etag : undefined);
       if (gitSha) {
         const actual = gitBlobSha1(await fsp.readFile(partial));

@@ -27,7 +27,10 @@ export interface OpenResponse {
   readonly response: http.IncomingMessage;
   readonly status: number;
   readonly finalUrl: URL;
-  /** Headers of the first response (before redirects): the Hub puts X-Linked-* and X-Repo-Commit there. */
+  /**
+   * Headers of the first response in the redirect chain that carries X-Linked-Size/X-Linked-Etag (the Hub's
+   * 302 to its CDN, possibly after a relative redirect for a renamed repo), else of the first response.
+   */
   readonly firstHeaders: http.IncomingHttpHeaders;
 }
 
@@ -79,11 +82,13 @@ function requestOnce(url: URL, opts: RequestOptions, sendAuth: boolean): Promise
 export async function openRequest(url: URL, opts: RequestOptions = {}): Promise<OpenResponse> {
   let current = url;
   let firstHeaders: http.IncomingHttpHeaders | undefined;
+  let linkedHeaders: http.IncomingHttpHeaders | undefined;
   const maxRedirects = opts.maxRedirects ?? 5;
   for (let hop = 0; ; hop++) {
     const sendAuth = opts.authOrigin === undefined || current.origin === opts.authOrigin;
     const res = await requestOnce(current, opts, sendAuth);
     firstHeaders ??= res.headers;
+    if (!linkedHeaders && (res.headers['x-linked-etag'] || res.headers['x-linked-size'])) linkedHeaders = res.headers;
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
     if ([301, 302, 303, 307, 308].includes(status) && location) {
@@ -92,7 +97,7 @@ export async function openRequest(url: URL, opts: RequestOptions = {}): Promise<
       current = new URL(location, current);
       continue;
     }
-    return { response: res, status, finalUrl: current, firstHeaders };
+    return { response: res, status, finalUrl: current, firstHeaders: linkedHeaders ?? firstHeaders };
   }
 }
 

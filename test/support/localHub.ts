@@ -96,7 +96,15 @@ function describeRepo(dir: string): { files: Map<string, HubFile>; commit: strin
   return { files, commit: commitHash.digest('hex') };
 }
 
-export async function startLocalHub(opts: { repos: Record<string, string>; idleTimeoutMs?: number }): Promise<LocalHub> {
+export interface LocalHubOptions {
+  /** Hub repo id → folder served as that repo. */
+  readonly repos: Record<string, string>;
+  /** Old repo id → current id: answered with a 307 relative redirect, as the Hub does for renamed repos. */
+  readonly renamed?: Record<string, string>;
+  readonly idleTimeoutMs?: number;
+}
+
+export async function startLocalHub(opts: LocalHubOptions): Promise<LocalHub> {
   const repos = new Map(Object.entries(opts.repos).map(([id, dir]) => [id, describeRepo(dir)]));
   const bySha = new Map<string, HubFile>();
   for (const r of repos.values()) for (const f of r.files.values()) if (f.lfs) bySha.set(f.sha256, f);
@@ -192,6 +200,16 @@ export async function startLocalHub(opts: { repos: Record<string, string>; idleT
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const log: LoggedRequest = { method: req.method ?? '', path: url.pathname + url.search, range: req.headers.range, hasAuth: req.headers.authorization !== undefined, status: 0 };
     requests.push(log);
+    for (const [oldId, newId] of Object.entries(opts.renamed ?? {})) {
+      for (const prefix of [`/api/models/${oldId}/`, `/${oldId}/resolve/`]) {
+        if (url.pathname.startsWith(prefix)) {
+          log.status = 307;
+          res.writeHead(307, { location: prefix.replace(oldId, newId) + url.pathname.slice(prefix.length) + url.search, 'content-length': 0 });
+          res.end();
+          return;
+        }
+      }
+    }
     const segs = url.pathname.split('/').slice(1).map(decodeURIComponent);
     const authorized = !hub.faults.requireToken || req.headers.authorization === `Bearer ${hub.faults.requireToken}`;
 

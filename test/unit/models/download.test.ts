@@ -286,8 +286,8 @@ describe('downloadModel against the local Hub', () => {
     hub.faults.dropAfter = { file: 'model.safetensors', bytes: 4_000_000, times: 1 };
     // After the drop, every request for the file stalls longer than the timeout.
     const e = await failure(downloadModel(opts(GPT2, {
-      retries: 1, timeoutMs: 300,
-      onRetry: () => { hub.faults.slow = { chunkBytes: 1024, delayMs: 1000 }; },
+      retries: 1, timeoutMs: 600,
+      onRetry: () => { hub.faults.slow = { chunkBytes: 1024, delayMs: 2500 }; },
     })));
     expect(e.code).toBe('NETWORK');
     expect(e.message).toContain('no data');
@@ -381,6 +381,24 @@ describe('transport details', () => {
     const r = await downloadModel(opts(GPT2));
     expect(fs.existsSync(path.join(repoPath, '.download.lock'))).toBe(false);
     expect(tree(r.dir)).toContain('model.safetensors');
+  });
+
+  it('follows the relative redirect of a renamed repo and still checks sha256 from the CDN hop\'s X-Linked-Etag', async () => {
+    const renamedHub = await startLocalHub({ repos: { [GPT2]: path.join(modelsDir(), 'tiny-random-gpt2') }, renamed: { 'old/gpt2': GPT2 } });
+    try {
+      const r = await downloadModel(opts('old/gpt2', { endpoint: renamedHub.url }));
+      expect(r.dir).toContain('models--old--gpt2');
+      expect(sha256(path.join(r.dir, 'model.safetensors'))).toBe(renamedHub.file(GPT2, 'model.safetensors').sha256);
+      expect(renamedHub.requests.filter((q) => q.status === 307).length).toBeGreaterThan(1);
+      fs.rmSync(storage, { recursive: true, force: true });
+      // Without API metadata the only sha256 source is X-Linked-Etag on the second hop.
+      renamedHub.faults = { apiWithoutBlobs: true, corrupt: { file: 'model.safetensors' } };
+      const e = await failure(downloadModel(opts('old/gpt2', { endpoint: renamedHub.url })));
+      expect(e.code).toBe('INTEGRITY');
+      expect(e.message).toContain('sha256');
+    } finally {
+      await renamedHub.close();
+    }
   });
 
   it('the local Hub answers HEAD like huggingface.co (302 + X-Linked-* for LFS, ETag for small files)', async () => {
