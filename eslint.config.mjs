@@ -17,9 +17,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/engine/**/*.ts', 'src/protocol/**/*.ts'],
+    files: ['src/engine/**/*.ts', 'src/protocol/**/*.ts', 'src/models/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/engine and src/protocol run without VS Code.' }] }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/engine, src/protocol and src/models run without VS Code.' }] }],
     },
   },
   {
