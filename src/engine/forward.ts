@@ -1,0 +1,323 @@
+/**
+ * The forward pass of every supported transformer, read top to bottom like nanoGPT's model.py:
+ * embeddings → blocks (attention, [cross-attention], MLP, each with its norm) → final norm → unembedding.
+ * All behaviour differences between families are ModelConfig flags; matrix products go through `Kernels`.
+ * Shapes are row-major Float32Arrays; comments give them as [pos, d_model] etc. (no batch dimension).
+ * Reference semantics: Hugging Face transformers' modeling_{gpt2,llama,bert,marian,t5}.py.
+ */
+import type { ModelConfig } from './config';
+import { EngineError } from './errors';
+import { hookName, type AttnKind, type HookKind, type Recorder } from './hooks';
+import type { Kernels } from './kernels/types';
+import { addInPlace, applyActivation, applyRope, gatedActivation, mergeHeads, normRows, ropeInvFreq, scaleInPlace, softmaxRows, splitHeads } from './ops';
+import type { AttnWeights, BlockWeights, Linear, MlpWeights, ModelWeights, Norm, StackWeights } from './weights';
+
+/** Everything the forward pass reads: config, canonical weights, kernels, and tables derived once at load. */
+export interface LoadedModel {
+  readonly cfg: ModelConfig;
+  readonly w: ModelWeights;
+  readonly kernels: Kernels;
+  /** RoPE inverse frequencies [d_head/2] (RoPE models only). */
+  readonly invFreq?: Float64Array;
+}
+
+export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels): LoadedModel {
+  return { cfg, w, kernels, invFreq: cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta) : undefined };
+}
+
+/** Keys and values of earlier positions per layer, so generation feeds one new token at a time. */
+export class KVCache {
+  /** Per layer: k, v as [n_kv_heads, capacity, d_head]. */
+  readonly layers: { k: Float32Array; v: Float32Array }[] = [];
+  /** Cross-attention keys/values per layer ([n_kv_heads, encoder_len, d_head]), computed once per source. */
+  readonly cross: { k: Float32Array; v: Float32Array; n: number }[] = [];
+  length = 0;
+  capacity = 0;
+}
+
+export interface RunOptions {
+  readonly recorder?: Recorder;
+  /** Polled between layers; a true result (or an aborted signal) throws EngineError CANCELLED. */
+  readonly shouldCancel?: () => boolean;
+  readonly signal?: AbortSignal;
+  /** Called after each block: (blocks done, total blocks). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** How one stack runs: its hook prefix, masking, where cross-attention reads from, and its KV cache. */
+interface StackRun {
+  readonly prefix: string;
+  readonly causal: boolean;
+  /** Encoder output [enc_pos, d_model] for cross-attention. */
+  readonly encoderOut?: Float32Array;
+  readonly encoderLen?: number;
+  readonly cache?: KVCache;
+  /** Absolute position of the first row (> 0 when earlier positions are in the cache). */
+  readonly startPos: number;
+  /** Position bias added to self-attention scores [n_heads, pos, key_pos] (T5 relative buckets). */
+  readonly posBias?: Float32Array;
+  /** Layers before this stack (so progress counts encoder + decoder blocks). */
+  readonly layerOffset: number;
+  readonly totalLayers: number;
+}
+
+function emit(o: RunOptions, kind: HookKind, layer: number, data: Float32Array, shape: number[], prefix = '', attn: AttnKind = 'attn'): void {
+  if (!o.recorder) return;
+  const name = hookName(kind, layer, attn, prefix);
+  if (o.recorder.wants(name)) o.recorder.record(name, data, shape);
+}
+
+function checkCancel(o: RunOptions): void {
+  if (o.shouldCancel?.() || o.signal?.aborted) throw new EngineError('CANCELLED', 'The run was cancelled.');
+}
+
+/** y[rows, nOut] = x[rows, nIn] · Wᵀ + b, with W stored [nOut, nIn]. */
+function linear(m: LoadedModel, x: Float32Array, rows: number, l: Linear): Float32Array {
+  return m.kernels.matmulT(x, l.w, rows, l.nIn, l.nOut, l.b);
+}
+
+function norm(m: LoadedModel, x: Float32Array, rows: number, n: Norm): Float32Array {
+  return normRows(m.cfg.norm, x, rows, m.cfg.d_model, n.w, n.b, m.cfg.norm_eps);
+}
+
+/** Token (+ position, + token type) embeddings of `ids` placed at positions startPos… → [pos, d_model]. */
+export function embed(m: LoadedModel, ids: ArrayLike<number>, startPos: number, o: RunOptions, prefix = ''): Float32Array {
+  const { d_model: d, d_vocab: V, embed_scale } = m.cfg;
+  const n = ids.length;
+  const x = new Float32Array(n * d); // [pos, d_model]
+  for (let t = 0; t < n; t++) {
+    const id = ids[t];
+    if (!Number.isInteger(id) || id < 0 || id >= V) throw new EngineError('BAD_INPUT', `Token id ${id} at position ${t} is outside the vocabulary (0…${V - 1}).`);
+    x.set(m.w.W_E.subarray(id * d, (id + 1) * d), t * d);
+  }
+  scaleInPlace(x, embed_scale);
+  emit(o, 'embed', 0, x, [n, d], prefix);
+  if (m.w.W_pos) {
+    const table = m.w.W_pos.length / d;
+    if (startPos + n > table) throw new EngineError('BAD_INPUT', `Input of ${startPos + n} tokens is longer than the model's ${table} positions.`, 'Select a shorter text.');
+    const pos = m.w.W_pos.subarray(startPos * d, (startPos + n) * d); // [pos, d_model]
+    emit(o, 'pos_embed', 0, pos, [n, d], prefix);
+    addInPlace(x, pos);
+  }
+  if (m.w.W_type) {
+    const type0 = new Float32Array(n * d);
+    for (let t = 0; t < n; t++) type0.set(m.w.W_type.subarray(0, d), t * d);
+    emit(o, 'token_type_embed', 0, type0, [n, d], prefix);
+    addInPlace(x, type0);
+  }
+  return m.w.embedLn ? norm(m, x, n, m.w.embedLn) : x;
+}
+
+/** Query/key/value heads for attention at block `layer`: q [n_heads, pos, d_head]; k, v [n_kv_heads, key_pos (stride), d_head]. */
+export interface AttnHeads {
+  readonly q: Float32Array;
+  readonly k: Float32Array;
+  readonly v: Float32Array;
+  readonly nq: number;
+  readonly nk: number;
+  /** Row stride of k and v per head (≥ nk when they live in a cache). */
+  readonly kvStride: number;
+}
+
+/**
+ * Projects x [pos, d_model] to per-head q, k, v (RoPE applied). Self-attention reads keys from x (and the
+ * cache); cross-attention reads them from the encoder output. Exported so the trace can recompute one layer.
+ */
+export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array, n: number, layer: number, attn: AttnKind, run: StackRun, o: RunOptions): AttnHeads {
+  const { n_heads: H, n_kv_heads: Hkv, d_head: dh } = m.cfg;
+  const p = run.prefix;
+  const q = linear(m, x, n, aw.q); // [pos, n_heads, d_head]
+  emit(o, 'q', layer, q, [n, H, dh], p, attn);
+  if (attn === 'cross_attn') {
+    const src = run.encoderOut as Float32Array;
+    const ns = run.encoderLen as number;
+    let cached = run.cache?.cross[layer];
+    if (!cached) {
+      const k = linear(m, src, ns, aw.k); // [enc_pos, n_kv_heads, d_head]
+      const v = linear(m, src, ns, aw.v);
+      emit(o, 'k', layer, k, [ns, Hkv, dh], p, attn);
+      emit(o, 'v', layer, v, [ns, Hkv, dh], p, attn);
+      cached = { k: splitHeads(k, ns, Hkv, dh), v: splitHeads(v, ns, Hkv, dh), n: ns };
+      if (run.cache) run.cache.cross[layer] = cached;
+    }
+    return { q: splitHeads(q, n, H, dh), k: cached.k, v: cached.v, nq: n, nk: ns, kvStride: ns };
+  }
+  const k = linear(m, x, n, aw.k); // [pos, n_kv_heads, d_head]
+  const v = linear(m, x, n, aw.v);
+  emit(o, 'k', layer, k, [n, Hkv, dh], p, attn);
+  emit(o, 'v', layer, v, [n, Hkv, dh], p, attn);
+  if (m.invFreq) {
+    applyRope(q, n, H, dh, m.invFreq, run.startPos);
+    applyRope(k, n, Hkv, dh, m.invFreq, run.startPos);
+    emit(o, 'rot_q', layer, q, [n, H, dh], p, attn);
+    emit(o, 'rot_k', layer, k, [n, Hkv, dh], p, attn);
+  }
+  const qh = splitHeads(q, n, H, dh); // [n_heads, pos, d_head]
+  const cache = run.cache;
+  if (!cache) return { q: qh, k: splitHeads(k, n, Hkv, dh), v: splitHeads(v, n, Hkv, dh), nq: n, nk: n, kvStride: n };
+  const slot = cache.layers[layer];
+  // [n_kv_heads, capacity, d_head]: the new rows go after the cached ones.
+  splitHeads(k, n, Hkv, dh, slot.k, cache.capacity, run.startPos);
+  splitHeads(v, n, Hkv, dh, slot.v, cache.capacity, run.startPos);
+  return { q: qh, k: slot.k, v: slot.v, nq: n, nk: run.startPos + n, kvStride: cache.capacity };
+}
+
+/**
+ * Explicit attention: materialises scores and pattern [n_heads, pos, key_pos] (the views need the pattern),
+ * then z = pattern · V → [pos, n_heads·d_head]. Query row i sits at absolute position startPos + i.
+ */
+export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, startPos: number, posBias: Float32Array | undefined, hooks: { o: RunOptions; layer: number; attn: AttnKind; prefix: string }): Float32Array {
+  const { n_heads: H, n_kv_heads: Hkv, d_head: dh, attn_scale } = m.cfg;
+  const { nq, nk, kvStride } = hd;
+  const group = H / Hkv; // query heads per kv head (GQA)
+  const scores = new Float32Array(H * nq * nk); // [n_heads, pos, key_pos]
+  for (let h = 0; h < H; h++) {
+    const kv = Math.floor(h / group) * kvStride * dh;
+    m.kernels.matmulT(hd.q.subarray(h * nq * dh, (h + 1) * nq * dh), hd.k.subarray(kv, kv + nk * dh), nq, dh, nk, undefined, scores.subarray(h * nq * nk, (h + 1) * nq * nk));
+  }
+  scaleInPlace(scores, attn_scale);
+  if (posBias) addInPlace(scores, posBias);
+  if (causal) {
+    for (let h = 0; h < H; h++) {
+      for (let i = 0; i < nq; i++) scores.fill(-Infinity, (h * nq + i) * nk + startPos + i + 1, (h * nq + i + 1) * nk);
+    }
+  }
+  const { o, layer, attn, prefix } = hooks;
+  emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
+  const pattern = softmaxRows(scores, H * nq, nk);
+  emit(o, 'pattern', layer, pattern, [H, nq, nk], prefix, attn);
+  const z = new Float32Array(H * nq * dh); // [n_heads, pos, d_head]
+  for (let h = 0; h < H; h++) {
+    const kv = Math.floor(h / group) * kvStride * dh;
+    m.kernels.matmul(pattern.subarray(h * nq * nk, (h + 1) * nq * nk), hd.v.subarray(kv, kv + nk * dh), nq, nk, dh, undefined, z.subarray(h * nq * dh, (h + 1) * nq * dh));
+  }
+  const zm = mergeHeads(z, nq, H, dh); // [pos, n_heads·d_head]
+  emit(o, 'z', layer, zm, [nq, H, dh], prefix, attn);
+  return zm;
+}
+
+function attention(m: LoadedModel, aw: AttnWeights, x: Float32Array, n: number, layer: number, attn: AttnKind, run: StackRun, o: RunOptions): Float32Array {
+  const hd = attentionHeads(m, aw, x, n, layer, attn, run, o);
+  const self = attn === 'attn';
+  const z = attendExplicit(m, hd, self && run.causal, self ? run.startPos : 0, self ? run.posBias : undefined, { o, layer, attn, prefix: run.prefix });
+  return linear(m, z, n, aw.o); // [pos, d_model]
+}
+
+/** act(W_in·x) or act(W_gate·x) ⊙ (W_in·x), then W_out → [pos, d_model]. */
+function mlp(m: LoadedModel, mw: MlpWeights, x: Float32Array, n: number, layer: number, run: StackRun, o: RunOptions): Float32Array {
+  const pre = linear(m, x, n, mw.in); // [pos, d_mlp]
+  emit(o, 'mlp_pre', layer, pre, [n, m.cfg.d_mlp], run.prefix);
+  let post: Float32Array;
+  if (mw.gate) {
+    const gate = linear(m, x, n, mw.gate); // [pos, d_mlp]
+    emit(o, 'mlp_pre_gate', layer, gate, [n, m.cfg.d_mlp], run.prefix);
+    post = gatedActivation(m.cfg.act, gate, pre);
+  } else {
+    post = applyActivation(m.cfg.act, pre);
+  }
+  emit(o, 'mlp_post', layer, post, [n, m.cfg.d_mlp], run.prefix);
+  return linear(m, post, n, mw.out);
+}
+
+/**
+ * One block. Pre-norm: x + attn(ln1(x)), [+ cross(ln_cross(x))], + mlp(ln2(x)).
+ * Post-norm: ln1(x + attn(x)), [ln_cross(x + cross(x))], ln2(x + mlp(x)).
+ */
+function block(m: LoadedModel, bw: BlockWeights, x: Float32Array, n: number, layer: number, run: StackRun, o: RunOptions): Float32Array {
+  const pre = m.cfg.norm_placement === 'pre';
+  const d = m.cfg.d_model;
+  const p = run.prefix;
+  emit(o, 'resid_pre', layer, x, [n, d], p);
+  const sublayer = (ln: Norm, f: (h: Float32Array) => Float32Array, hook: HookKind): Float32Array => {
+    const out = f(pre ? norm(m, x, n, ln) : x); // [pos, d_model]
+    emit(o, hook, layer, out, [n, d], p);
+    const sum = addInPlace(out, x);
+    return pre ? sum : norm(m, sum, n, ln);
+  };
+  x = sublayer(bw.ln1, (h) => attention(m, bw.attn, h, n, layer, 'attn', run, o), 'attn_out');
+  emit(o, 'resid_mid', layer, x, [n, d], p);
+  if (bw.crossAttn && bw.lnCross) {
+    const cw = bw.crossAttn;
+    x = sublayer(bw.lnCross, (h) => attention(m, cw, h, n, layer, 'cross_attn', run, o), 'cross_attn_out');
+  }
+  x = sublayer(bw.ln2, (h) => mlp(m, bw.mlp, h, n, layer, run, o), 'mlp_out');
+  emit(o, 'resid_post', layer, x, [n, d], p);
+  return x;
+}
+
+/** Runs every block of a stack, then its final norm when it has one → [pos, d_model]. */
+function runStack(m: LoadedModel, sw: StackWeights, x: Float32Array, n: number, run: StackRun, o: RunOptions): Float32Array {
+  if (run.cache) reserveCache(m, run.cache, sw.blocks.length, run.startPos + n);
+  for (let l = 0; l < sw.blocks.length; l++) {
+    checkCancel(o);
+    x = block(m, sw.blocks[l], x, n, l, run, o);
+    o.onProgress?.(run.layerOffset + l + 1, run.totalLayers);
+  }
+  if (run.cache) run.cache.length = run.startPos + n;
+  if (!sw.lnFinal) return x;
+  const out = norm(m, x, n, sw.lnFinal);
+  emit(o, 'ln_final', 0, out, [n, m.cfg.d_model], run.prefix);
+  return out;
+}
+
+function reserveCache(m: LoadedModel, cache: KVCache, layers: number, needed: number): void {
+  if (needed <= cache.capacity && cache.layers.length === layers) return;
+  const { n_kv_heads: Hkv, d_head: dh } = m.cfg;
+  const cap = Math.max(needed, cache.capacity * 2, 16);
+  for (let l = 0; l < layers; l++) {
+    const old = cache.layers[l];
+    const k = new Float32Array(Hkv * cap * dh);
+    const v = new Float32Array(Hkv * cap * dh);
+    if (old) {
+      for (let h = 0; h < Hkv; h++) {
+        k.set(old.k.subarray(h * cache.capacity * dh, (h * cache.capacity + cache.length) * dh), h * cap * dh);
+        v.set(old.v.subarray(h * cache.capacity * dh, (h * cache.capacity + cache.length) * dh), h * cap * dh);
+      }
+    }
+    cache.layers[l] = { k, v };
+  }
+  cache.capacity = cap;
+}
+
+/** Output of a stack: the hidden state after its final norm (or last block), [pos, d_model]. */
+export interface StackOutput { readonly hidden: Float32Array; readonly n: number }
+
+/**
+ * Decoder-only causal LM over `ids` (positions startPos…). With a cache, earlier positions come from it and
+ * the new keys/values are appended.
+ */
+export function forwardDecoder(m: LoadedModel, ids: ArrayLike<number>, o: RunOptions = {}, cache?: KVCache): StackOutput {
+  const sw = m.w.decoder;
+  if (!sw) throw new EngineError('BAD_INPUT', `${m.cfg.architecture} has no decoder stack.`);
+  if (ids.length === 0) throw new EngineError('BAD_INPUT', 'Nothing to run: the input has no tokens.');
+  const startPos = cache?.length ?? 0;
+  const x = embed(m, ids, startPos, o); // [pos, d_model]
+  const hidden = runStack(m, sw, x, ids.length, { prefix: '', causal: true, cache, startPos, layerOffset: 0, totalLayers: sw.blocks.length }, o);
+  return { hidden, n: ids.length };
+}
+
+/** Logits at the given rows of a final hidden state [pos, d_model] → [rows, d_vocab]. Applies the MLM transform and logit scale. */
+export function unembedRows(m: LoadedModel, hidden: Float32Array, rows: readonly number[]): Float32Array {
+  const d = m.cfg.d_model;
+  let x: Float32Array = new Float32Array(rows.length * d); // [rows, d_model]
+  rows.forEach((r, i) => x.set(hidden.subarray(r * d, (r + 1) * d), i * d));
+  const head = m.w.mlmHead;
+  if (head) x = norm(m, applyActivation(m.cfg.act, linear(m, x, rows.length, head.dense)), rows.length, head.ln);
+  scaleInPlace(x, m.cfg.logit_scale);
+  return m.kernels.matmulT(x, m.w.W_U, rows.length, d, m.cfg.d_vocab, m.w.b_U);
+}
+
+/** Applies the decoder's final norm (when present) to residual rows [rows, d_model] — the logit lens input. */
+export function finalNorm(m: LoadedModel, resid: Float32Array, rows: number, stack: 'encoder' | 'decoder' = 'decoder'): Float32Array {
+  const ln = m.w[stack]?.lnFinal;
+  return ln ? norm(m, resid, rows, ln) : resid.slice();
+}
+
+/** Recomputes block `layer`'s self-attention heads from its stored input residual [pos, d_model] (no cache). */
+export function recomputeHeads(m: LoadedModel, stack: 'encoder' | 'decoder', layer: number, residPre: Float32Array, n: number): AttnHeads {
+  const sw = m.w[stack];
+  if (!sw || !sw.blocks[layer]) throw new EngineError('BAD_INPUT', `No ${stack} block ${layer}.`);
+  const bw = sw.blocks[layer];
+  const x = m.cfg.norm_placement === 'pre' ? norm(m, residPre, n, bw.ln1) : residPre;
+  return attentionHeads(m, bw.attn, x, n, layer, 'attn', { prefix: '', causal: stack === 'decoder', startPos: 0, layerOffset: 0, totalLayers: 0 }, {});
+}

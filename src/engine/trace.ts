@@ -1,0 +1,300 @@
+/**
+ * What one run keeps, and the slices the views ask for.
+ *
+ * Kept (per stack): token ids/strings/offsets; every layer's attention pattern (causal rows stored as the
+ * lower triangle; float32 while the patterns fit PATTERN_F32_BUDGET bytes, otherwise uint16-quantised with
+ * |error| ≤ 7.7e-6); the residual entering every block [n, d] (float32, for the logit lens and for recomputing
+ * one head's q/k/v); the final hidden state [n, d]; residual norms. Computed on request: logits / top-k at any
+ * position, next-token probability/rank/surprisal, logit lens, one head's q/k/v math. Nothing else is held:
+ * per-head q/k/v/z and MLP activations are recomputed from the stored residual when asked for.
+ */
+import { EngineError } from './errors';
+import { finalNorm, recomputeHeads, unembedRows, type LoadedModel } from './forward';
+import { hookName, type Recorder } from './hooks';
+import { rowNorms, softmax64 } from './ops';
+
+/** Patterns up to this many bytes are kept exactly (float32); larger ones are quantised to uint16. */
+export const PATTERN_F32_BUDGET = 64 * 1024 * 1024;
+
+export type PatternPrecision = 'f32' | 'u16';
+
+/** Attention patterns of one stack, [layers][heads, n, n], causal ones stored as lower triangles. */
+export class PatternStore {
+  private readonly data: (Float32Array | Uint16Array | undefined)[];
+  readonly perHead: number;
+  constructor(readonly layers: number, readonly heads: number, readonly nq: number, readonly nk: number, readonly causal: boolean, readonly precision: PatternPrecision) {
+    this.perHead = causal ? (nq * (nq + 1)) / 2 : nq * nk;
+    this.data = new Array(layers).fill(undefined);
+  }
+  static bytesFor(layers: number, heads: number, nq: number, nk: number, causal: boolean, precision: PatternPrecision): number {
+    return layers * heads * (causal ? (nq * (nq + 1)) / 2 : nq * nk) * (precision === 'f32' ? 4 : 2);
+  }
+  private rowStart(q: number): number {
+    return this.causal ? (q * (q + 1)) / 2 : q * this.nk;
+  }
+  private rowLength(q: number): number {
+    return this.causal ? q + 1 : this.nk;
+  }
+  /** Stores layer `layer`'s pattern [heads, nq, nk]. */
+  set(layer: number, pattern: Float32Array): void {
+    const packed = this.precision === 'f32' ? new Float32Array(this.heads * this.perHead) : new Uint16Array(this.heads * this.perHead);
+    for (let h = 0; h < this.heads; h++) {
+      for (let q = 0; q < this.nq; q++) {
+        const src = (h * this.nq + q) * this.nk;
+        const dst = h * this.perHead + this.rowStart(q);
+        const len = this.rowLength(q);
+        if (packed instanceof Float32Array) packed.set(pattern.subarray(src, src + len), dst);
+        else for (let j = 0; j < len; j++) packed[dst + j] = Math.round(pattern[src + j] * 65535);
+      }
+    }
+    this.data[layer] = packed;
+  }
+  /** Query row q of head h at layer l → [nk] (zeros above the diagonal for causal patterns). */
+  row(layer: number, head: number, q: number, out = new Float32Array(this.nk)): Float32Array {
+    const packed = this.data[layer];
+    if (!packed) throw new EngineError('INTERNAL', `attention of layer ${layer} was not recorded`);
+    const start = head * this.perHead + this.rowStart(q);
+    const len = this.rowLength(q);
+    for (let j = 0; j < len; j++) out[j] = packed instanceof Float32Array ? packed[start + j] : packed[start + j] / 65535;
+    out.fill(0, len);
+    return out;
+  }
+  /** Head h at layer l → [nq, nk]. */
+  head(layer: number, head: number): Float32Array {
+    const out = new Float32Array(this.nq * this.nk);
+    for (let q = 0; q < this.nq; q++) this.row(layer, head, q, out.subarray(q * this.nk, (q + 1) * this.nk));
+    return out;
+  }
+  /** Layer l → [heads, nq, nk]. */
+  layer(layer: number): Float32Array {
+    const out = new Float32Array(this.heads * this.nq * this.nk);
+    for (let h = 0; h < this.heads; h++) out.set(this.head(layer, h), h * this.nq * this.nk);
+    return out;
+  }
+  get bytes(): number {
+    return this.data.reduce((s, a) => s + (a ? a.byteLength : 0), 0);
+  }
+}
+
+/** Records what a trace keeps for one stack while the forward pass runs (only these hooks are copied). */
+export class StackRecorder implements Recorder {
+  readonly residPre: Float32Array[] = [];
+  readonly patterns: PatternStore;
+  private readonly patternName: Map<string, number>;
+  private readonly residName: Map<string, number>;
+  constructor(readonly prefix: string, layers: number, heads: number, n: number, causal: boolean, precision: PatternPrecision, private readonly extra?: Recorder) {
+    this.patterns = new PatternStore(layers, heads, n, n, causal, precision);
+    this.patternName = new Map(Array.from({ length: layers }, (_, l) => [hookName('pattern', l, 'attn', prefix), l]));
+    this.residName = new Map(Array.from({ length: layers }, (_, l) => [hookName('resid_pre', l, 'attn', prefix), l]));
+  }
+  wants(name: string): boolean {
+    return this.patternName.has(name) || this.residName.has(name) || (this.extra?.wants(name) ?? false);
+  }
+  record(name: string, data: Float32Array, shape: readonly number[]): void {
+    const p = this.patternName.get(name);
+    if (p !== undefined) this.patterns.set(p, data);
+    const r = this.residName.get(name);
+    if (r !== undefined) this.residPre[r] = data.slice();
+    if (this.extra?.wants(name)) this.extra.record(name, data, shape);
+  }
+}
+
+export interface TopToken { readonly id: number; readonly token: string; readonly prob: number; readonly logit: number }
+
+/** The actual next token's probability, rank (0 = top) and surprisal at every position but the last. */
+export interface NextTokenStats {
+  readonly prob: Float64Array;
+  readonly rank: Int32Array;
+  readonly surprisalNats: Float64Array;
+  readonly surprisalBits: Float64Array;
+}
+
+/** One head's attention for one query, with the model's real numbers (the "math of one head" view). */
+export interface HeadMath {
+  readonly layer: number;
+  readonly head: number;
+  readonly query: number;
+  /** The kv head serving this query head (GQA). */
+  readonly kvHead: number;
+  readonly d_head: number;
+  /** The query vector [d_head] (after RoPE when the model uses it). */
+  readonly q: Float32Array;
+  /** Keys and values of the visible key positions [n_keys, d_head] (keys after RoPE). */
+  readonly k: Float32Array;
+  readonly v: Float32Array;
+  /** Raw q·k per key [n_keys], then × scale (+ position bias), masked entries -Infinity. */
+  readonly dots: Float32Array;
+  readonly scale: number;
+  readonly scores: Float32Array;
+  /** softmax(scores) [n_keys] — equals the stored pattern row. */
+  readonly weights: Float32Array;
+  /** Σ weights·v [d_head]. */
+  readonly z: Float32Array;
+  readonly causal: boolean;
+  readonly rotary: boolean;
+}
+
+export interface TokenInfo {
+  readonly ids: readonly number[];
+  readonly tokens: readonly string[];
+  readonly offsets: readonly (readonly [number, number])[];
+  readonly special: readonly boolean[];
+}
+
+export class Trace {
+  readonly n: number;
+  readonly nLayers: number;
+  readonly nHeads: number;
+  readonly dModel: number;
+  /** Norm of the residual at every layer boundary: [n_layers + 1, n]; row l < n_layers enters block l, the last row is the final hidden state. */
+  readonly residNorms: Float32Array;
+  private nextStats?: NextTokenStats;
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly idToToken: (id: number) => string,
+    readonly text: string,
+    readonly tokens: TokenInfo,
+    private readonly rec: StackRecorder,
+    /** Final hidden state [n, d_model] (after the final norm when the model has one): the unembedding input. */
+    readonly finalHidden: Float32Array,
+  ) {
+    this.n = tokens.ids.length;
+    this.nLayers = rec.residPre.length;
+    this.nHeads = model.cfg.n_heads;
+    this.dModel = model.cfg.d_model;
+    this.residNorms = new Float32Array((this.nLayers + 1) * this.n);
+    rec.residPre.forEach((r, l) => this.residNorms.set(rowNorms(r, this.n, this.dModel), l * this.n));
+    this.residNorms.set(rowNorms(finalHidden, this.n, this.dModel), this.nLayers * this.n);
+  }
+
+  get patternPrecision(): PatternPrecision {
+    return this.rec.patterns.precision;
+  }
+  private checkPos(pos: number, what = 'position'): void {
+    if (!Number.isInteger(pos) || pos < 0 || pos >= this.n) throw new EngineError('BAD_INPUT', `${what} ${pos} is outside 0…${this.n - 1}.`);
+  }
+  private checkLayer(layer: number): void {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.nLayers) throw new EngineError('BAD_INPUT', `Layer ${layer} is outside 0…${this.nLayers - 1}.`);
+  }
+  private checkHead(head: number): void {
+    if (!Number.isInteger(head) || head < 0 || head >= this.nHeads) throw new EngineError('BAD_INPUT', `Head ${head} is outside 0…${this.nHeads - 1}.`);
+  }
+
+  /** Attention of one head [n, n] (query × key). */
+  pattern(layer: number, head: number): Float32Array {
+    this.checkLayer(layer); this.checkHead(head);
+    return this.rec.patterns.head(layer, head);
+  }
+  /** Every head of one layer [n_heads, n, n]. */
+  patternLayer(layer: number): Float32Array {
+    this.checkLayer(layer);
+    return this.rec.patterns.layer(layer);
+  }
+  /** One query row of one head [n]. */
+  patternRow(layer: number, head: number, query: number): Float32Array {
+    this.checkLayer(layer); this.checkHead(head); this.checkPos(query, 'Query');
+    return this.rec.patterns.row(layer, head, query);
+  }
+  /** Residual entering block `layer` [n, d_model] (layer = n_layers gives the final hidden state). */
+  resid(layer: number): Float32Array {
+    if (layer === this.nLayers) return this.finalHidden;
+    this.checkLayer(layer);
+    return this.rec.residPre[layer];
+  }
+
+  /** Logits at the given positions [positions.length, d_vocab]. */
+  logitsAt(positions: readonly number[]): Float32Array {
+    positions.forEach((p) => this.checkPos(p));
+    return unembedRows(this.model, this.finalHidden, positions);
+  }
+
+  /** Top-k next tokens at `position` from softmax(logits / temperature), best first. */
+  topK(position: number, k = 5, temperature = 1): TopToken[] {
+    if (!(temperature > 0)) throw new EngineError('BAD_INPUT', `Temperature must be > 0, got ${temperature}.`);
+    return this.topFromLogits(this.logitsAt([position]), k, temperature);
+  }
+
+  private topFromLogits(logits: Float32Array, k: number, temperature: number): TopToken[] {
+    const probs = softmax64(logits, temperature);
+    return topIndices(probs, k).map((id) => ({ id, token: this.idToToken(id), prob: probs[id], logit: logits[id] }));
+  }
+
+  /** Probability, rank and surprisal of the actual next token at positions 0…n-2 (computed once, in row chunks). */
+  nextTokenStats(): NextTokenStats {
+    if (this.nextStats) return this.nextStats;
+    const m = Math.max(0, this.n - 1);
+    const stats: NextTokenStats = { prob: new Float64Array(m), rank: new Int32Array(m), surprisalNats: new Float64Array(m), surprisalBits: new Float64Array(m) };
+    const V = this.model.cfg.d_vocab;
+    const chunk = Math.max(1, Math.floor((8 << 20) / (4 * V))); // bound the logits held at once to ~8 MB
+    for (let start = 0; start < m; start += chunk) {
+      const rows = Array.from({ length: Math.min(chunk, m - start) }, (_, i) => start + i);
+      const logits = unembedRows(this.model, this.finalHidden, rows);
+      rows.forEach((t, i) => {
+        const row = logits.subarray(i * V, (i + 1) * V);
+        const p = softmax64(row);
+        const actual = this.tokens.ids[t + 1];
+        let rank = 0;
+        for (let j = 0; j < V; j++) if (p[j] > p[actual]) rank++;
+        stats.prob[t] = p[actual];
+        stats.rank[t] = rank;
+        stats.surprisalNats[t] = -Math.log(p[actual]);
+        stats.surprisalBits[t] = -Math.log2(p[actual]);
+      });
+    }
+    this.nextStats = stats;
+    return stats;
+  }
+
+  /** Logit lens at `position`: final norm + unembedding applied to the residual entering each block, then the final state. */
+  logitLens(position: number, k = 5): { layer: number; top: TopToken[] }[] {
+    this.checkPos(position);
+    const d = this.dModel;
+    const out: { layer: number; top: TopToken[] }[] = [];
+    for (let l = 0; l <= this.nLayers; l++) {
+      const row = this.resid(l).slice(position * d, (position + 1) * d);
+      const normed = l === this.nLayers ? row : finalNorm(this.model, row, 1);
+      out.push({ layer: l, top: this.topFromLogits(unembedRows(this.model, normed, [0]), k, 1) });
+    }
+    return out;
+  }
+
+  /** One head's q, k, v, scores, weights and output for one query, recomputed from the stored residual. */
+  headMath(layer: number, head: number, query: number): HeadMath {
+    this.checkLayer(layer); this.checkHead(head); this.checkPos(query, 'Query');
+    const cfg = this.model.cfg;
+    const dh = cfg.d_head;
+    const heads = recomputeHeads(this.model, 'decoder', layer, this.rec.residPre[layer], this.n);
+    const causal = true;
+    const nk = causal ? query + 1 : this.n;
+    const kvHead = Math.floor(head / (cfg.n_heads / cfg.n_kv_heads));
+    const q = heads.q.slice((head * this.n + query) * dh, (head * this.n + query + 1) * dh);
+    const k = heads.k.slice(kvHead * heads.kvStride * dh, (kvHead * heads.kvStride + nk) * dh);
+    const v = heads.v.slice(kvHead * heads.kvStride * dh, (kvHead * heads.kvStride + nk) * dh);
+    const dots = this.model.kernels.matmulT(q, k, 1, dh, nk);
+    const scores = dots.map((x) => x * cfg.attn_scale);
+    const weights = new Float32Array(softmax64(scores));
+    const z = this.model.kernels.matmul(weights, v, 1, nk, dh);
+    return { layer, head, query, kvHead, d_head: dh, q, k, v, dots, scale: cfg.attn_scale, scores, weights, z, causal, rotary: cfg.positional === 'rope' };
+  }
+
+  /** Bytes held by this trace's own arrays (weights are shared with the model and not counted). */
+  memoryBytes(): number {
+    const resid = this.rec.residPre.reduce((s, a) => s + a.byteLength, 0);
+    const small = this.residNorms.byteLength + this.n * 64;
+    return this.rec.patterns.bytes + resid + this.finalHidden.byteLength + small;
+  }
+}
+
+/** Indices of the k largest values, best first (ties: lower id first). */
+export function topIndices(values: ArrayLike<number>, k: number): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (best.length === k && values[i] <= values[best[k - 1]]) continue;
+    let j = best.length < k ? best.length : k - 1;
+    best[j] = i;
+    while (j > 0 && values[best[j - 1]] < values[i]) { best[j] = best[j - 1]; best[j - 1] = i; j--; }
+  }
+  return best;
+}
+
