@@ -308,6 +308,13 @@ export async function downloadModel(o: DownloadOptions): Promise<DownloadResult>
   }
 }
 
+/** Partials of other commits (the branch moved since an interrupted download) can never be resumed: free the space. */
+async function dropStaleStaging(stagingRoot: string, keep: string): Promise<void> {
+  let names: string[];
+  try { names = await fsp.readdir(stagingRoot); } catch { return; }
+  for (const n of names) if (n !== keep) await fsp.rm(path.join(stagingRoot, n), { recursive: true, force: true });
+}
+
 function processAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
@@ -358,6 +365,7 @@ async function runDownload(o: DownloadOptions, revision: string): Promise<Downlo
 
   const plan = planFiles(o.repoId, info.siblings);
   const staging = path.join(repoPath, '.staging', commit);
+  await dropStaleStaging(path.dirname(staging), commit);
   const d = new Downloader(o, hub, commit, staging);
   const sumSizes = (files: readonly RepoSibling[]): number | undefined =>
     files.every((f) => f.size !== undefined) ? files.reduce((s, f) => s + f.size!, 0) : undefined;

@@ -16,6 +16,7 @@ describe('ModelStore (the facade the UI uses)', () => {
     dirs.push(home, path.dirname(storage));
     const cacheRoot = path.join(home, '.cache/huggingface/hub');
     makeCacheRepo(cacheRoot, 'openai-community/gpt2', minimalModelFiles());
+    const cacheBefore = fs.readdirSync(cacheRoot, { recursive: true }).sort();
     let tokenReads = 0;
     const store = new ModelStore({ storageDir: storage, env: { HF_ENDPOINT: hub.url }, homeDir: home, token: async () => { tokenReads++; return undefined; } });
     expect(store.endpoint()).toBe(hub.url);
@@ -33,6 +34,7 @@ describe('ModelStore (the facade the UI uses)', () => {
     // The HF cache entry is never touched by remove.
     expect(store.remove('openai-community/gpt2')).toBe(false);
     expect(store.resolve('openai-community/gpt2')).toMatchObject({ status: 'found', source: 'hf-cache' });
+    expect(fs.readdirSync(cacheRoot, { recursive: true }).sort()).toEqual(cacheBefore); // the HF cache was never written
   });
 });
 
