@@ -39,7 +39,7 @@ export interface DownloadProgress {
   readonly bytesDone: number;
   /** Total of all planned files when the Hub reported every size. */
   readonly bytesTotal?: number;
-  /** Average transfer speed of this download so far, bytes/s (resumed bytes excluded). */
+  /** Transfer speed over the last ~3 s, bytes/s (bytes already on disk from an earlier attempt excluded). */
   readonly bytesPerSecond: number;
 }
 
@@ -88,6 +88,7 @@ export interface DownloadResult {
 const active = new Set<string>();
 /** An attempt that kept at least this many new bytes before failing does not use up a retry. */
 const PROGRESS_FOR_FREE_RETRY = 1024 * 1024;
+const SPEED_WINDOW_MS = 3000;
 
 /** Whether this process is downloading `repoId` into `storageDir` right now. */
 export function isDownloading(storageDir: string, repoId: string): boolean {
@@ -119,8 +120,9 @@ class Downloader {
   bytesTransferred = 0;
   resumedRequests = 0;
   private bytesVerified = 0;
-  private readonly started = Date.now();
   private lastEmit = 0;
+  /** (time, bytesTransferred) samples of the last few seconds, for the speed shown to the user. */
+  private readonly samples: { t: number; bytes: number }[] = [{ t: Date.now(), bytes: 0 }];
 
   constructor(readonly o: DownloadOptions, readonly hub: HubClient, readonly commit: string, readonly staging: string) {}
 
@@ -132,11 +134,14 @@ class Downloader {
     const now = Date.now();
     if (!force && now - this.lastEmit < (this.o.progressIntervalMs ?? 100)) return;
     this.lastEmit = now;
-    const seconds = Math.max((now - this.started) / 1000, 1e-3);
+    this.samples.push({ t: now, bytes: this.bytesTransferred });
+    while (this.samples.length > 2 && now - this.samples[1]!.t > SPEED_WINDOW_MS) this.samples.shift();
+    const first = this.samples[0]!;
+    const seconds = Math.max((now - first.t) / 1000, 1e-3);
     this.o.onProgress({
       repoId: this.o.repoId, file, fileIndex: index, fileCount: this.fileCount,
       fileBytesDone: done, fileBytesTotal: total, bytesDone: this.bytesVerified + done, bytesTotal: this.bytesTotal,
-      bytesPerSecond: this.bytesTransferred / seconds,
+      bytesPerSecond: (this.bytesTransferred - first.bytes) / seconds,
     });
   }
 

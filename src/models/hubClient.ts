@@ -104,7 +104,15 @@ export class HubClient {
 
   token(): Promise<string | undefined> {
     const t = this.opts.token;
-    this.tokenCache ??= typeof t === 'function' ? t().then((v) => v?.trim() || undefined) : Promise.resolve(t?.trim() || undefined);
+    this.tokenCache ??= (typeof t === 'function' ? t() : Promise.resolve(t)).then((v) => {
+      const token = v?.trim() || undefined;
+      // Never echo the token itself: only say what is wrong with it.
+      if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) {
+        throw new ModelStoreError('AUTH_REQUIRED', 'The Hugging Face access token contains spaces or characters that cannot be sent.',
+          'Set the token again with "Transformer: Set Hugging Face Token…" (copy it from huggingface.co/settings/tokens).');
+      }
+      return token;
+    });
     return this.tokenCache;
   }
 

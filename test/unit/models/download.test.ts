@@ -230,6 +230,14 @@ describe('downloadModel against the local Hub', () => {
     expect(hub.requests.filter((q) => !q.path.startsWith('/cdn/')).every((q) => q.hasAuth)).toBe(true);
   });
 
+  it('rejects a token that cannot be sent, without echoing it', async () => {
+    const e = await failure(downloadModel(opts(GATED, { token: 'hf_abc def\n' })));
+    expect(e.code).toBe('AUTH_REQUIRED');
+    expect(e.message).not.toContain('hf_abc');
+    expect(hub.requests).toEqual([]);
+    expect(tree(storage)).toEqual([]);
+  });
+
   it('404 → NOT_FOUND for an unknown repo or revision', async () => {
     const e = await failure(downloadModel(opts('te/does-not-exist')));
     expect(e.code).toBe('NOT_FOUND');
