@@ -1,0 +1,155 @@
+// Family adapters and loud loading: config → ModelConfig, every canonical tensor filled once with the right
+// shape, every checkpoint tensor accounted for, and clear errors for unsupported variants.
+import { describe, expect, it } from 'vitest';
+import { adapterFor, architectureOf, ARCHITECTURES, supportedArchitectures } from '../../../src/engine/architectures';
+import type { Checkpoint } from '../../../src/engine/checkpoint';
+import { EngineError } from '../../../src/engine/errors';
+import { canonicalShapes, loadCanonicalTensors } from '../../../src/engine/weights';
+
+/** An in-memory checkpoint: tensor name → shape, values are a deterministic ramp. */
+function fakeCheckpoint(config: Record<string, unknown>, shapes: Record<string, number[]>): Checkpoint {
+  return {
+    dir: '/fake', config,
+    names: () => Object.keys(shapes),
+    has: (n) => n in shapes,
+    shape: (n) => shapes[n],
+    read: (n) => Float32Array.from({ length: shapes[n].reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) * 0.1),
+    close: () => undefined,
+  };
+}
+
+const gpt2Config = { architectures: ['GPT2LMHeadModel'], n_embd: 8, n_head: 2, n_layer: 1, n_positions: 16, vocab_size: 11, n_inner: null, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5 };
+function gpt2Shapes(prefix = 'transformer.'): Record<string, number[]> {
+  const h = `${prefix}h.0`;
+  return {
+    [`${prefix}wte.weight`]: [11, 8], [`${prefix}wpe.weight`]: [16, 8],
+    [`${h}.ln_1.weight`]: [8], [`${h}.ln_1.bias`]: [8], [`${h}.ln_2.weight`]: [8], [`${h}.ln_2.bias`]: [8],
+    [`${h}.attn.c_attn.weight`]: [8, 24], [`${h}.attn.c_attn.bias`]: [24], [`${h}.attn.c_proj.weight`]: [8, 8], [`${h}.attn.c_proj.bias`]: [8],
+    [`${h}.mlp.c_fc.weight`]: [8, 32], [`${h}.mlp.c_fc.bias`]: [32], [`${h}.mlp.c_proj.weight`]: [32, 8], [`${h}.mlp.c_proj.bias`]: [8],
+    [`${prefix}ln_f.weight`]: [8], [`${prefix}ln_f.bias`]: [8],
+  };
+}
+
+const llamaConfig = { architectures: ['LlamaForCausalLM'], hidden_size: 8, intermediate_size: 12, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 10, max_position_embeddings: 32, rms_norm_eps: 1e-5, rope_theta: 10000, rope_scaling: null, hidden_act: 'silu', tie_word_embeddings: true };
+function llamaShapes(): Record<string, number[]> {
+  const h = 'model.layers.0';
+  return {
+    'model.embed_tokens.weight': [10, 8], [`${h}.input_layernorm.weight`]: [8], [`${h}.post_attention_layernorm.weight`]: [8],
+    [`${h}.self_attn.q_proj.weight`]: [8, 8], [`${h}.self_attn.k_proj.weight`]: [4, 8], [`${h}.self_attn.v_proj.weight`]: [4, 8], [`${h}.self_attn.o_proj.weight`]: [8, 8],
+    [`${h}.mlp.gate_proj.weight`]: [12, 8], [`${h}.mlp.up_proj.weight`]: [12, 8], [`${h}.mlp.down_proj.weight`]: [8, 12],
+    'model.norm.weight': [8],
+  };
+}
+
+function load(config: Record<string, unknown>, shapes: Record<string, number[]>) {
+  const arch = architectureOf(config);
+  const adapter = adapterFor(arch);
+  const cfg = adapter.config(config, arch);
+  const ckpt = fakeCheckpoint(config, shapes);
+  return { cfg, ...loadCanonicalTensors(cfg, ckpt, adapter.weights(cfg, ckpt.names()), adapter.ignore(cfg)) };
+}
+
+function engineError(f: () => unknown): EngineError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(EngineError);
+    return e as EngineError;
+  }
+  throw new Error('expected an EngineError');
+}
+
+describe('architecture registry', () => {
+  it('names the unsupported architecture and lists the supported ones', () => {
+    const e = engineError(() => adapterFor('MambaForCausalLM'));
+    expect(e.code).toBe('UNSUPPORTED_MODEL');
+    expect(e.message).toBe(`not supported yet: MambaForCausalLM; supported: ${supportedArchitectures().join(', ')}.`);
+    expect(e.message).toContain('GPT2LMHeadModel, LlamaForCausalLM');
+    expect(() => adapterFor('toString')).toThrow(/not supported yet: toString/);
+  });
+  it('requires an architectures entry', () => {
+    expect(engineError(() => architectureOf({ model_type: 'gpt2' })).message).toMatch(/no "architectures" entry \(model_type "gpt2"\)/);
+  });
+  it('adapter files stay small and free of arithmetic', async () => {
+    const fs = await import('node:fs');
+    for (const family of new Set(Object.values(ARCHITECTURES).map((a) => a.family))) {
+      const src = fs.readFileSync(`src/engine/architectures/${family}.ts`, 'utf8');
+      expect(src.split('\n').length, family).toBeLessThan(150);
+    }
+  });
+});
+
+describe('GPT-2 adapter', () => {
+  it('splits c_attn, transposes Conv1D weights and fills every canonical tensor', () => {
+    const { cfg, tensors, paramCount } = load(gpt2Config, gpt2Shapes());
+    expect(cfg).toMatchObject({ d_model: 8, n_heads: 2, n_kv_heads: 2, d_head: 4, d_mlp: 32, norm: 'layernorm', positional: 'learned', act: 'gelu_new', attn_scale: 0.5 });
+    expect([...tensors.keys()].sort()).toEqual([...canonicalShapes(cfg).keys()].sort());
+    for (const [name, shape] of canonicalShapes(cfg)) expect(tensors.get(name)!.length, name).toBe(shape.reduce((a, b) => a * b, 1));
+    // W_K = columns 8..15 of c_attn [8, 24], transposed: W_K[o][i] = c_attn[i][8 + o]
+    const cAttn = Float32Array.from({ length: 8 * 24 }, (_, i) => (i % 7) * 0.1);
+    const wk = tensors.get('blocks.0.attn.W_K')!;
+    for (let o = 0; o < 8; o++) for (let i = 0; i < 8; i++) expect(wk[o * 8 + i]).toBe(cAttn[i * 24 + 8 + o]);
+    expect(tensors.get('unembed.W_U')).toBe(tensors.get('embed.W_E')); // tied: one array
+    expect(paramCount).toBe(Object.values(gpt2Shapes()).reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0));
+  });
+  it('accepts the original checkpoints without the "transformer." prefix and ignores mask buffers', () => {
+    const shapes = { ...gpt2Shapes(''), 'h.0.attn.bias': [1, 1, 16, 16], 'h.0.attn.masked_bias': [] };
+    expect(load(gpt2Config, shapes).tensors.size).toBeGreaterThan(0);
+  });
+  it('names the tensor and both shapes when a tensor has the wrong shape', () => {
+    const shapes = { ...gpt2Shapes(), 'transformer.wpe.weight': [15, 8] };
+    const e = engineError(() => load(gpt2Config, shapes));
+    expect(e.code).toBe('BAD_CHECKPOINT');
+    expect(e.message).toBe('Tensor "transformer.wpe.weight" has shape [15, 8] but pos_embed.W_pos needs [16, 8].');
+    const e2 = engineError(() => load(gpt2Config, { ...gpt2Shapes(), 'transformer.h.0.mlp.c_fc.weight': [8, 30] }));
+    expect(e2.message).toContain('"transformer.h.0.mlp.c_fc.weight" has shape [8, 30]');
+    expect(e2.message).toContain('blocks.0.mlp.W_in needs [8, 32]');
+  });
+  it('fails on a missing tensor and on a tensor it does not understand', () => {
+    const missing = gpt2Shapes();
+    delete missing['transformer.ln_f.bias'];
+    expect(engineError(() => load(gpt2Config, missing)).message).toMatch(/"transformer\.ln_f\.bias" \(for ln_final\.b, expected \[8\]\) is missing/);
+    const stray = engineError(() => load(gpt2Config, { ...gpt2Shapes(), 'transformer.h.0.attn.extra.weight': [8] }));
+    expect(stray.code).toBe('BAD_CHECKPOINT');
+    expect(stray.message).toContain('"transformer.h.0.attn.extra.weight"');
+  });
+  it('rejects per-layer score scaling', () => {
+    expect(engineError(() => load({ ...gpt2Config, scale_attn_by_inverse_layer_idx: true }, gpt2Shapes())).code).toBe('UNSUPPORTED_MODEL');
+  });
+});
+
+describe('Llama adapter', () => {
+  it('maps GQA, SwiGLU and a tied head', () => {
+    const { cfg, tensors } = load(llamaConfig, llamaShapes());
+    expect(cfg).toMatchObject({ n_heads: 4, n_kv_heads: 2, d_head: 2, norm: 'rmsnorm', norm_bias: false, positional: 'rope', rope_theta: 10000, gated_mlp: true, act: 'silu', tied_head: true });
+    expect(tensors.get('unembed.W_U')).toBe(tensors.get('embed.W_E'));
+  });
+  it('uses lm_head.weight when the head is untied (the HF default)', () => {
+    const { tie_word_embeddings: _, ...untied } = llamaConfig;
+    expect(() => load(untied, llamaShapes())).toThrow(/"lm_head\.weight" \(for unembed\.W_U, expected \[10, 8\]\) is missing/);
+    const { tensors } = load(untied, { ...llamaShapes(), 'lm_head.weight': [10, 8] });
+    expect(tensors.get('unembed.W_U')).not.toBe(tensors.get('embed.W_E'));
+  });
+  it('honours head_dim, attention_bias and mlp_bias', () => {
+    const cfgIn = { ...llamaConfig, head_dim: 4, attention_bias: true, mlp_bias: true };
+    const h = 'model.layers.0';
+    const shapes = {
+      ...llamaShapes(), [`${h}.self_attn.q_proj.weight`]: [16, 8], [`${h}.self_attn.k_proj.weight`]: [8, 8], [`${h}.self_attn.v_proj.weight`]: [8, 8], [`${h}.self_attn.o_proj.weight`]: [8, 16],
+      [`${h}.self_attn.q_proj.bias`]: [16], [`${h}.self_attn.k_proj.bias`]: [8], [`${h}.self_attn.v_proj.bias`]: [8], [`${h}.self_attn.o_proj.bias`]: [8],
+      [`${h}.mlp.gate_proj.bias`]: [12], [`${h}.mlp.up_proj.bias`]: [12], [`${h}.mlp.down_proj.bias`]: [8],
+    };
+    const { cfg, tensors } = load(cfgIn, shapes);
+    expect(cfg.d_head).toBe(4);
+    expect(tensors.get('blocks.0.attn.b_O')!.length).toBe(8);
+    expect(tensors.get('blocks.0.mlp.b_gate')!.length).toBe(12);
+  });
+  it('fails clearly on rope_scaling, sliding windows and other activations', () => {
+    const e = engineError(() => load({ ...llamaConfig, rope_scaling: { rope_type: 'llama3', factor: 8 } }, llamaShapes()));
+    expect(e.code).toBe('UNSUPPORTED_MODEL');
+    expect(e.message).toBe('LlamaForCausalLM: "rope_scaling": {"rope_type":"llama3","factor":8} is not supported yet (only unscaled RoPE is implemented).');
+    expect(engineError(() => load({ ...llamaConfig, sliding_window: 4096 }, llamaShapes())).message).toMatch(/sliding_window/);
+    expect(engineError(() => load({ ...llamaConfig, hidden_act: 'gelu' }, llamaShapes())).message).toMatch(/hidden_act "gelu" is not supported yet; supported: silu/);
+    expect(engineError(() => load({ ...llamaConfig, num_key_value_heads: 3 }, llamaShapes())).code).toBe('BAD_CONFIG');
+    expect(engineError(() => load({ ...llamaConfig, hidden_size: 'big' }, llamaShapes())).message).toMatch(/"hidden_size" must be a non-negative integer/);
+  });
+});
