@@ -10,6 +10,8 @@ import { EngineError } from './errors';
 import { hookName, type AttnKind, type HookKind, type Recorder } from './hooks';
 import type { Kernels } from './kernels/types';
 import { addInPlace, applyActivation, applyRope, gatedActivation, mergeHeads, normRows, ropeInvFreq, scaleInPlace, softmaxRows, splitHeads } from './ops';
+import { reserveCache, type KVCache } from './kvcache';
+import { relativeBucket } from './positional';
 import type { AttnWeights, BlockWeights, Linear, MlpWeights, ModelWeights, Norm, StackWeights } from './weights';
 
 /** Everything the forward pass reads: config, canonical weights, kernels, and tables derived once at load. */
@@ -23,16 +25,6 @@ export interface LoadedModel {
 
 export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels): LoadedModel {
   return { cfg, w, kernels, invFreq: cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta) : undefined };
-}
-
-/** Keys and values of earlier positions per layer, so generation feeds one new token at a time. */
-export class KVCache {
-  /** Per layer: k, v as [n_kv_heads, capacity, d_head]. */
-  readonly layers: { k: Float32Array; v: Float32Array }[] = [];
-  /** Cross-attention keys/values per layer ([n_kv_heads, encoder_len, d_head]), computed once per source. */
-  readonly cross: { k: Float32Array; v: Float32Array; n: number }[] = [];
-  length = 0;
-  capacity = 0;
 }
 
 export interface RunOptions {
@@ -247,7 +239,7 @@ function block(m: LoadedModel, bw: BlockWeights, x: Float32Array, n: number, lay
 
 /** Runs every block of a stack, then its final norm when it has one → [pos, d_model]. */
 function runStack(m: LoadedModel, sw: StackWeights, x: Float32Array, n: number, run: StackRun, o: RunOptions): Float32Array {
-  if (run.cache) reserveCache(m, run.cache, sw.blocks.length, run.startPos + n);
+  if (run.cache) reserveCache(m.cfg, run.cache, sw.blocks.length, run.startPos + n);
   for (let l = 0; l < sw.blocks.length; l++) {
     checkCancel(o);
     x = block(m, sw.blocks[l], x, n, l, run, o);
@@ -260,40 +252,59 @@ function runStack(m: LoadedModel, sw: StackWeights, x: Float32Array, n: number, 
   return out;
 }
 
-function reserveCache(m: LoadedModel, cache: KVCache, layers: number, needed: number): void {
-  if (needed <= cache.capacity && cache.layers.length === layers) return;
-  const { n_kv_heads: Hkv, d_head: dh } = m.cfg;
-  const cap = Math.max(needed, cache.capacity * 2, 16);
-  for (let l = 0; l < layers; l++) {
-    const old = cache.layers[l];
-    const k = new Float32Array(Hkv * cap * dh);
-    const v = new Float32Array(Hkv * cap * dh);
-    if (old) {
-      for (let h = 0; h < Hkv; h++) {
-        k.set(old.k.subarray(h * cache.capacity * dh, (h * cache.capacity + cache.length) * dh), h * cap * dh);
-        v.set(old.v.subarray(h * cache.capacity * dh, (h * cache.capacity + cache.length) * dh), h * cap * dh);
-      }
-    }
-    cache.layers[l] = { k, v };
-  }
-  cache.capacity = cap;
-}
-
 /** Output of a stack: the hidden state after its final norm (or last block), [pos, d_model]. */
 export interface StackOutput { readonly hidden: Float32Array; readonly n: number }
 
 /**
- * Decoder-only causal LM over `ids` (positions startPos…). With a cache, earlier positions come from it and
- * the new keys/values are appended.
+ * T5 relative position bias for queries at startPos… over keys 0…nk-1 → [n_heads, pos, key_pos], from the
+ * stack's table [buckets, n_heads] (stored with block 0 and reused by every block); undefined for other models.
  */
-export function forwardDecoder(m: LoadedModel, ids: ArrayLike<number>, o: RunOptions = {}, cache?: KVCache): StackOutput {
+export function positionBias(m: LoadedModel, sw: StackWeights, nq: number, nk: number, startPos: number, bidirectional: boolean): Float32Array | undefined {
+  const table = sw.relBias;
+  if (!table) return undefined;
+  const { n_heads: H, relative_buckets, relative_max_distance } = m.cfg;
+  const out = new Float32Array(H * nq * nk);
+  for (let i = 0; i < nq; i++) {
+    for (let j = 0; j < nk; j++) {
+      const b = relativeBucket(j - (startPos + i), bidirectional, relative_buckets, relative_max_distance);
+      for (let h = 0; h < H; h++) out[(h * nq + i) * nk + j] = table[b * H + h];
+    }
+  }
+  return out;
+}
+
+/** Bidirectional encoder over `ids` (BERT, or the source side of a seq2seq model). */
+export function forwardEncoder(m: LoadedModel, ids: ArrayLike<number>, o: RunOptions = {}): StackOutput {
+  const sw = m.w.encoder;
+  if (!sw) throw new EngineError('BAD_INPUT', `${m.cfg.architecture} has no encoder.`);
+  if (ids.length === 0) throw new EngineError('BAD_INPUT', 'Nothing to run: the input has no tokens.');
+  const prefix = m.w.decoder ? 'encoder.' : '';
+  const n = ids.length;
+  const x = embed(m, ids, 0, o, prefix); // [pos, d_model]
+  const total = sw.blocks.length + (m.w.decoder?.blocks.length ?? 0);
+  const hidden = runStack(m, sw, x, n, { prefix, causal: false, startPos: 0, posBias: positionBias(m, sw, n, n, 0, true), layerOffset: 0, totalLayers: total }, o);
+  return { hidden, n };
+}
+
+/**
+ * Causal decoder over `ids` (positions startPos…, earlier ones from the cache). With `encoder`, each block
+ * also attends to the encoder output (seq2seq; hooks then carry the `decoder.` prefix).
+ */
+export function forwardDecoder(m: LoadedModel, ids: ArrayLike<number>, o: RunOptions = {}, cache?: KVCache, encoder?: StackOutput): StackOutput {
   const sw = m.w.decoder;
   if (!sw) throw new EngineError('BAD_INPUT', `${m.cfg.architecture} has no decoder stack.`);
   if (ids.length === 0) throw new EngineError('BAD_INPUT', 'Nothing to run: the input has no tokens.');
+  if (m.w.encoder && !encoder) throw new EngineError('BAD_INPUT', `${m.cfg.architecture} needs the encoder output to run its decoder.`);
   const startPos = cache?.length ?? 0;
-  const x = embed(m, ids, startPos, o); // [pos, d_model]
-  const hidden = runStack(m, sw, x, ids.length, { prefix: '', causal: true, cache, startPos, layerOffset: 0, totalLayers: sw.blocks.length }, o);
-  return { hidden, n: ids.length };
+  const n = ids.length;
+  const prefix = encoder ? 'decoder.' : '';
+  const x = embed(m, ids, startPos, o, prefix); // [pos, d_model]
+  const offset = encoder ? (m.w.encoder?.blocks.length ?? 0) : 0;
+  const hidden = runStack(m, sw, x, n, {
+    prefix, causal: true, cache, startPos, encoderOut: encoder?.hidden, encoderLen: encoder?.n,
+    posBias: positionBias(m, sw, n, startPos + n, startPos, false), layerOffset: offset, totalLayers: offset + sw.blocks.length,
+  }, o);
+  return { hidden, n };
 }
 
 /** Logits at the given rows of a final hidden state [pos, d_model] → [rows, d_vocab]. Applies the MLM transform and logit scale. */

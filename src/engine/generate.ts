@@ -4,7 +4,8 @@
  * models, which end a story by emitting BOS).
  */
 import { EngineError } from './errors';
-import { forwardDecoder, KVCache, unembedRows, type LoadedModel, type RunOptions } from './forward';
+import { forwardDecoder, unembedRows, type LoadedModel, type RunOptions } from './forward';
+import { KVCache } from './kvcache';
 import { softmax64 } from './ops';
 
 export interface GenerateOptions {

@@ -112,7 +112,7 @@ export class Model {
     const want = opts.patternPrecision ?? 'auto';
     const precision: PatternPrecision = want !== 'auto' ? want
       : PatternStore.bytesFor(cfg.n_layers, cfg.n_heads, n, n, true, 'f32') <= PATTERN_F32_BUDGET ? 'f32' : 'u16';
-    const rec = new StackRecorder('', cfg.n_layers, cfg.n_heads, n, true, precision, opts.hooks);
+    const rec = new StackRecorder('decoder', '', cfg.n_layers, cfg.n_heads, n, true, precision, opts.hooks);
     const out = forwardDecoder(this.loaded, tokens.ids, { ...opts, recorder: rec });
     return new Trace(this.loaded, (id) => this.tokenString(id), text, tokens, rec, out.hidden);
   }

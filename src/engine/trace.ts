@@ -9,7 +9,7 @@
  * per-head q/k/v/z and MLP activations are recomputed from the stored residual when asked for.
  */
 import { EngineError } from './errors';
-import { finalNorm, recomputeHeads, unembedRows, type LoadedModel } from './forward';
+import { finalNorm, positionBias, recomputeHeads, unembedRows, type LoadedModel } from './forward';
 import { hookName, type Recorder } from './hooks';
 import { rowNorms, softmax64 } from './ops';
 
@@ -82,7 +82,7 @@ export class StackRecorder implements Recorder {
   readonly patterns: PatternStore;
   private readonly patternName: Map<string, number>;
   private readonly residName: Map<string, number>;
-  constructor(readonly prefix: string, layers: number, heads: number, n: number, causal: boolean, precision: PatternPrecision, private readonly extra?: Recorder) {
+  constructor(readonly stack: 'encoder' | 'decoder', readonly prefix: string, layers: number, heads: number, n: number, readonly causal: boolean, precision: PatternPrecision, private readonly extra?: Recorder) {
     this.patterns = new PatternStore(layers, heads, n, n, causal, precision);
     this.patternName = new Map(Array.from({ length: layers }, (_, l) => [hookName('pattern', l, 'attn', prefix), l]));
     this.residName = new Map(Array.from({ length: layers }, (_, l) => [hookName('resid_pre', l, 'attn', prefix), l]));
@@ -122,7 +122,7 @@ export interface HeadMath {
   /** Keys and values of the visible key positions [n_keys, d_head] (keys after RoPE). */
   readonly k: Float32Array;
   readonly v: Float32Array;
-  /** Raw q·k per key [n_keys], then × scale (+ position bias), masked entries -Infinity. */
+  /** Raw q·k per visible key [n_keys] (causal: keys 0…query), then × scale + position bias (T5). */
   readonly dots: Float32Array;
   readonly scale: number;
   readonly scores: Float32Array;
@@ -158,6 +158,8 @@ export class Trace {
     private readonly rec: StackRecorder,
     /** Final hidden state [n, d_model] (after the final norm when the model has one): the unembedding input. */
     readonly finalHidden: Float32Array,
+    /** False for the encoder side of an encoder-decoder (its output feeds cross-attention, not logits). */
+    readonly hasHead = true,
   ) {
     this.n = tokens.ids.length;
     this.nLayers = rec.residPre.length;
@@ -168,6 +170,13 @@ export class Trace {
     this.residNorms.set(rowNorms(finalHidden, this.n, this.dModel), this.nLayers * this.n);
   }
 
+  /** Which stack this trace covers, and whether its self-attention is causal. */
+  get stack(): 'encoder' | 'decoder' {
+    return this.rec.stack;
+  }
+  get causal(): boolean {
+    return this.rec.causal;
+  }
   get patternPrecision(): PatternPrecision {
     return this.rec.patterns.precision;
   }
@@ -205,6 +214,7 @@ export class Trace {
 
   /** Logits at the given positions [positions.length, d_vocab]. */
   logitsAt(positions: readonly number[]): Float32Array {
+    if (!this.hasHead) throw new EngineError('BAD_INPUT', 'This side of the model has no language-model head (encoder of an encoder-decoder).');
     positions.forEach((p) => this.checkPos(p));
     return unembedRows(this.model, this.finalHidden, positions);
   }
@@ -253,7 +263,7 @@ export class Trace {
     const out: { layer: number; top: TopToken[] }[] = [];
     for (let l = 0; l <= this.nLayers; l++) {
       const row = this.resid(l).slice(position * d, (position + 1) * d);
-      const normed = l === this.nLayers ? row : finalNorm(this.model, row, 1);
+      const normed = l === this.nLayers ? row : finalNorm(this.model, row, 1, this.rec.stack);
       out.push({ layer: l, top: this.topFromLogits(unembedRows(this.model, normed, [0]), k, 1) });
     }
     return out;
@@ -264,15 +274,16 @@ export class Trace {
     this.checkLayer(layer); this.checkHead(head); this.checkPos(query, 'Query');
     const cfg = this.model.cfg;
     const dh = cfg.d_head;
-    const heads = recomputeHeads(this.model, 'decoder', layer, this.rec.residPre[layer], this.n);
-    const causal = true;
+    const { stack, causal } = this.rec;
+    const heads = recomputeHeads(this.model, stack, layer, this.rec.residPre[layer], this.n);
     const nk = causal ? query + 1 : this.n;
     const kvHead = Math.floor(head / (cfg.n_heads / cfg.n_kv_heads));
     const q = heads.q.slice((head * this.n + query) * dh, (head * this.n + query + 1) * dh);
     const k = heads.k.slice(kvHead * heads.kvStride * dh, (kvHead * heads.kvStride + nk) * dh);
     const v = heads.v.slice(kvHead * heads.kvStride * dh, (kvHead * heads.kvStride + nk) * dh);
     const dots = this.model.kernels.matmulT(q, k, 1, dh, nk);
-    const scores = dots.map((x) => x * cfg.attn_scale);
+    const bias = positionBias(this.model, this.model.w[stack] ?? { blocks: [] }, 1, nk, query, !causal); // [n_heads, 1, nk]
+    const scores = dots.map((x, j) => x * cfg.attn_scale + (bias ? bias[head * nk + j] : 0));
     const weights = new Float32Array(softmax64(scores));
     const z = this.model.kernels.matmul(weights, v, 1, nk, dh);
     return { layer, head, query, kvHead, d_head: dh, q, k, v, dots, scale: cfg.attn_scale, scores, weights, z, causal, rotary: cfg.positional === 'rope' };

@@ -44,11 +44,12 @@ export interface ModelWeights {
   readonly b_U?: Float32Array;
 }
 
-/** Where one canonical tensor comes from: a checkpoint tensor, optionally sliced along an axis, then transposed. */
+/** Where one canonical tensor comes from: a checkpoint tensor, optionally sliced along an axis, transposed, or reshaped (same element count). */
 export interface TensorSource {
   readonly from: string;
   readonly slice?: { readonly axis: 0 | 1; readonly start: number; readonly end: number };
   readonly transpose?: boolean;
+  readonly reshape?: readonly number[];
 }
 /** canonical name → source. A bare string is an unmodified checkpoint tensor. */
 export type WeightMapping = Record<string, string | TensorSource>;
@@ -128,6 +129,7 @@ function sliceAndTranspose(data: Float32Array, shape: number[], src: TensorSourc
     out = t;
     outShape = [c, r];
   }
+  if (src.reshape && src.reshape.reduce((a, b) => a * b, 1) === out.length) outShape = [...src.reshape];
   return { data: out, shape: outShape };
 }
 

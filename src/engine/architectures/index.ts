@@ -4,12 +4,18 @@
  */
 import { EngineError } from '../errors';
 import type { FamilyAdapter, HfConfig } from './family';
+import { bert } from './bert';
 import { gpt2 } from './gpt2';
 import { llama } from './llama';
+import { marian } from './marian';
+import { t5 } from './t5';
 
 export const ARCHITECTURES: Readonly<Record<string, FamilyAdapter>> = {
   GPT2LMHeadModel: gpt2,
   LlamaForCausalLM: llama,
+  BertForMaskedLM: bert,
+  MarianMTModel: marian,
+  T5ForConditionalGeneration: t5,
 };
 
 export function supportedArchitectures(): string[] {
