@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { convertInformation, entropy, rankOf, softmaxWithTemperature, surprisal, topIndices } from '../../../src/engine/analysis/predictions';
+
+describe('surprisal', () => {
+  it('bits and nats by hand', () => {
+    expect(surprisal(0.5, 'bits')).toBe(1);
+    expect(surprisal(0.25, 'bits')).toBe(2);
+    expect(surprisal(Math.exp(-3), 'nats')).toBeCloseTo(3, 12);
+    expect(surprisal(1)).toBe(-0);
+    expect(surprisal(0)).toBe(Infinity);
+    expect(() => surprisal(1.5)).toThrow(/\[0, 1\]/);
+  });
+  it('converts nats ↔ bits', () => {
+    expect(convertInformation(Math.LN2, 'nats', 'bits')).toBeCloseTo(1, 12);
+    expect(convertInformation(1, 'bits', 'nats')).toBeCloseTo(Math.LN2, 12);
+  });
+});
+
+describe('softmax with temperature', () => {
+  it('T=1 on [0, ln 3] gives [1/4, 3/4]', () => {
+    const p = softmaxWithTemperature([0, Math.log(3)]);
+    expect(p[0]).toBeCloseTo(0.25, 12);
+    expect(p[1]).toBeCloseTo(0.75, 12);
+  });
+  it('T=2 halves the logits: [0, ln 9] → [1/4, 3/4]', () => {
+    const p = softmaxWithTemperature([0, Math.log(9)], 2);
+    expect(p[1]).toBeCloseTo(0.75, 12);
+  });
+  it('rejects T ≤ 0', () => expect(() => softmaxWithTemperature([1], 0)).toThrow());
+  it('rank, top-k and entropy', () => {
+    expect(rankOf([0.1, 0.6, 0.3], 2)).toBe(1);
+    expect(topIndices([0.1, 0.6, 0.3, 0.6], 3)).toEqual([1, 3, 2]);
+    expect(entropy([0.5, 0.5])).toBe(1);
+  });
+});
