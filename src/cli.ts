@@ -7,22 +7,31 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isEngineError } from './engine/errors';
 import { loadModel, type Model } from './engine/model';
+import type { Trace } from './engine/trace';
 import { writeSafetensors, type NamedTensor } from './engine/safetensorsWriter';
 
 const HELP = `Usage: node dist/cli.js <command> [options]
 
 Commands:
   trace     --model <dir> --text-file <file> --out <prefix> [--logits-positions all|last|i,j,k]
+            [--target-file <file>]
             Writes <prefix>.json (input_ids, tokens, offsets, logits_positions, top_next: the top-5
             {id, token, prob} at every position, best first) and <prefix>.safetensors (F32):
               logits [len(logits_positions), vocab]   (default: all positions)
               attn.<l> [heads, n, n]                  attention probabilities of layer l
               resid.<l> [n, d_model]                  residual stream entering block l
-              resid.final [n, d_model]                after the final norm
+              resid.final [n, d_model]                after the final norm (BERT: last layer output)
+            Masked LMs (BERT): the JSON has mask_positions and top_mask [{position, top5}] instead of top_next.
+            Encoder-decoders (Marian, T5): --text-file is the source, --target-file the target prefix
+            (default empty; the decoder reads decoder_start + its tokens). Tensors are encoder.attn.<l>,
+            decoder.self_attn.<l>, decoder.cross_attn.<l> [heads, T, S], encoder./decoder.resid.<l>,
+            encoder./decoder.resid.final, and logits over decoder positions; the JSON adds
+            decoder_input_ids, decoder_tokens, decoder_offsets (offsets into the target text).
   generate  --model <dir> --text-file <file> --max-new-tokens N [--temperature T --seed S]
-            [--stop-at-eos] [--json]
+            [--stop-at-eos] [--target-file <file>] [--json]
             Greedy by default (T = 0). Prints the generated continuation, or with --json one line
             {"new_ids": [...], "new_text": "..."}. Runs exactly N steps unless --stop-at-eos is given.
+            Encoder-decoders continue the target prefix (--target-file) given the source (--text-file).
   tokenize  --model <dir> --text-file <file>
             Prints {"input_ids", "tokens", "offsets", "special"} as JSON.
 
@@ -46,7 +55,7 @@ function parse(argv: string[]): { command: string; flags: Flags } {
       allowPositionals: true,
       strict: true,
       options: {
-        model: { type: 'string' }, 'text-file': { type: 'string' }, out: { type: 'string' },
+        model: { type: 'string' }, 'text-file': { type: 'string' }, 'target-file': { type: 'string' }, out: { type: 'string' },
         'logits-positions': { type: 'string' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' },
         seed: { type: 'string' }, json: { type: 'boolean' }, 'stop-at-eos': { type: 'boolean' },
         'no-special-tokens': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -65,11 +74,11 @@ function required(flags: Flags, name: string): string {
   return v;
 }
 
-function readText(file: string): string {
+function readText(file: string, flag = 'text-file'): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read --text-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`cannot read --${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
@@ -99,34 +108,56 @@ export function parseLogitsPositions(spec: string | undefined, n: number): numbe
   });
 }
 
+function topTokens(t: Trace, position: number): { id: number; token: string; prob: number }[] {
+  return t.topK(position, 5).map(({ id, token, prob }) => ({ id, token, prob }));
+}
+
+/** The per-stack tensors of the reference format: attention per layer, residual entering each block, final. */
+function stackTensors(t: Trace, attnName: string, prefix: string): NamedTensor[] {
+  const { n, dModel: d } = t;
+  const out: NamedTensor[] = [];
+  for (let l = 0; l < t.nLayers; l++) out.push({ name: `${prefix}${attnName}.${l}`, shape: [t.nHeads, n, n], data: t.patternLayer(l) });
+  for (let l = 0; l < t.nLayers; l++) out.push({ name: `${prefix}resid.${l}`, shape: [n, d], data: t.resid(l) });
+  out.push({ name: `${prefix}resid.final`, shape: [n, d], data: t.finalHidden });
+  return out;
+}
+
 async function trace(flags: Flags): Promise<void> {
   const text = readText(required(flags, 'text-file'));
   const out = required(flags, 'out');
   const model = openModel(flags);
+  const targetFile = flags['target-file'] as string | undefined;
+  if (targetFile !== undefined && model.info.kind !== 'encoder-decoder') throw new UsageError(`--target-file only applies to encoder-decoder models, not ${model.info.architecture}`);
   const tokens = await model.tokenize(text, { addSpecialTokens: !flags['no-special-tokens'] });
-  const positions = parseLogitsPositions(flags['logits-positions'] as string | undefined, tokens.ids.length);
-  const t = model.traceTokens(text, tokens, { patternPrecision: 'f32' });
-  const n = t.n;
-  const d = model.info.d_model;
-  const tensors: NamedTensor[] = [{ name: 'logits', shape: [positions.length, model.info.d_vocab], data: t.logitsAt(positions) }];
-  for (let l = 0; l < t.nLayers; l++) tensors.push({ name: `attn.${l}`, shape: [t.nHeads, n, n], data: t.patternLayer(l) });
-  for (let l = 0; l < t.nLayers; l++) tensors.push({ name: `resid.${l}`, shape: [n, d], data: t.resid(l) });
-  tensors.push({ name: 'resid.final', shape: [n, d], data: t.finalHidden });
-  const topNext = Array.from({ length: n }, (_, p) => t.topK(p, 5).map(({ id, token, prob }) => ({ id, token, prob })));
-  const json = {
-    model: { architecture: model.info.architecture, dir: path.resolve(model.info.dir) },
-    text,
-    input_ids: tokens.ids,
-    tokens: tokens.tokens,
-    offsets: tokens.offsets,
-    special: tokens.special,
-    logits_positions: positions,
-    attn_query_positions: null,
-    top_next: topNext,
-  };
+  const opts = { patternPrecision: 'f32' as const };
+  let json: Record<string, unknown> = { input_ids: tokens.ids, tokens: tokens.tokens, offsets: tokens.offsets, special: tokens.special };
+  let tensors: NamedTensor[];
+  let head: Trace;
+  if (model.info.kind === 'encoder-decoder') {
+    const target = targetFile === undefined ? '' : readText(targetFile, 'target-file');
+    const tgt = await model.targetTokens(target);
+    const r = model.traceSeq2SeqTokens(text, tokens, target, tgt, opts);
+    head = r.decoder;
+    tensors = [...stackTensors(r.encoder, 'attn', 'encoder.'), ...stackTensors(r.decoder, 'self_attn', 'decoder.')];
+    for (let l = 0; l < r.decoder.nLayers; l++) tensors.push({ name: `decoder.cross_attn.${l}`, shape: [r.decoder.nHeads, r.decoder.n, r.encoder.n], data: r.decoder.crossPatternLayer(l) });
+    json = { ...json, target_text: target, decoder_input_ids: tgt.ids, decoder_tokens: tgt.tokens, decoder_offsets: tgt.offsets };
+  } else {
+    head = model.traceTokens(text, tokens, opts);
+    tensors = stackTensors(head, 'attn', '');
+  }
+  const positions = parseLogitsPositions(flags['logits-positions'] as string | undefined, head.n);
+  tensors.unshift({ name: 'logits', shape: [positions.length, model.info.d_vocab], data: head.logitsAt(positions) });
+  json.logits_positions = positions;
+  json.attn_query_positions = null;
+  if (model.info.kind === 'encoder') {
+    const masks = model.maskPositions(tokens);
+    json = { ...json, mask_positions: masks, top_mask: masks.map((position) => ({ position, top5: topTokens(head, position) })) };
+  } else {
+    json.top_next = Array.from({ length: head.n }, (_, p) => topTokens(head, p));
+  }
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   writeSafetensors(`${out}.safetensors`, tensors);
-  fs.writeFileSync(`${out}.json`, JSON.stringify(json));
+  fs.writeFileSync(`${out}.json`, JSON.stringify({ model: { architecture: model.info.architecture, dir: path.resolve(model.info.dir) }, text, ...json }));
 }
 
 async function generate(flags: Flags): Promise<void> {
@@ -135,10 +166,13 @@ async function generate(flags: Flags): Promise<void> {
   const temperature = flags.temperature === undefined ? 0 : Number(flags.temperature);
   if (!Number.isFinite(temperature) || temperature < 0) throw new UsageError(`--temperature must be a number ≥ 0, got "${String(flags.temperature)}"`);
   const seed = nonNegativeInt(flags, 'seed', 0);
+  const targetFile = flags['target-file'] as string | undefined;
+  const target = targetFile === undefined ? undefined : readText(targetFile, 'target-file');
   const model = openModel(flags);
+  if (model.info.kind === 'encoder') throw new UsageError(`${model.info.architecture} is a masked-LM encoder and does not generate text; use trace`);
   const eos = model.config.eos_token_id;
   const result = await model.generate(text, {
-    maxNewTokens, temperature, seed, addSpecialTokens: !flags['no-special-tokens'],
+    maxNewTokens, temperature, seed, addSpecialTokens: !flags['no-special-tokens'], target,
     stopIds: flags['stop-at-eos'] && eos !== undefined ? [eos] : [],
   });
   if (flags.json) process.stdout.write(`${JSON.stringify({ new_ids: result.newIds, new_text: result.newText })}\n`);

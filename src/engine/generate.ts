@@ -4,7 +4,7 @@
  * models, which end a story by emitting BOS).
  */
 import { EngineError } from './errors';
-import { forwardDecoder, unembedRows, type LoadedModel, type RunOptions } from './forward';
+import { forwardDecoder, unembedRows, type LoadedModel, type RunOptions, type StackOutput } from './forward';
 import { KVCache } from './kvcache';
 import { softmax64 } from './ops';
 
@@ -57,8 +57,8 @@ export function pickToken(logits: Float32Array, temperature: number, random: () 
   return p.length - 1;
 }
 
-/** Continues `promptIds` with up to maxNewTokens ids from a decoder-only model. */
-export function generateIds(m: LoadedModel, promptIds: readonly number[], opts: GenerateOptions): GeneratedIds {
+/** Continues `promptIds` with up to maxNewTokens ids (decoder-only, or a seq2seq decoder given its encoder output). */
+export function generateIds(m: LoadedModel, promptIds: readonly number[], opts: GenerateOptions, encoder?: StackOutput): GeneratedIds {
   const { maxNewTokens, temperature = 0, seed = 0 } = opts;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new EngineError('BAD_INPUT', `max new tokens must be a non-negative integer, got ${maxNewTokens}.`);
   if (!(temperature >= 0)) throw new EngineError('BAD_INPUT', `Temperature must be ≥ 0, got ${temperature}.`);
@@ -71,7 +71,7 @@ export function generateIds(m: LoadedModel, promptIds: readonly number[], opts: 
   const newIds: number[] = [];
   let feed: number[] = all;
   for (let step = 0; step < maxNewTokens; step++) {
-    const out = forwardDecoder(m, cache ? feed : all, run, cache);
+    const out = forwardDecoder(m, cache ? feed : all, run, cache, encoder);
     const logits = unembedRows(m, out.hidden, [out.n - 1]);
     const id = pickToken(logits, temperature, random);
     newIds.push(id);

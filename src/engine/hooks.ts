@@ -71,6 +71,15 @@ export class HookCache implements Recorder {
   }
 }
 
+/** One recorder fanning out to several (each is asked `wants` separately). */
+export function combineRecorders(...recorders: (Recorder | undefined)[]): Recorder {
+  const list = recorders.filter((r): r is Recorder => r !== undefined);
+  return {
+    wants: (name) => list.some((r) => r.wants(name)),
+    record: (name, data, shape) => { for (const r of list) if (r.wants(name)) r.record(name, data, shape); },
+  };
+}
+
 /** docs/hooks.md, generated from HOOKS. */
 export function renderHooksMarkdown(): string {
   const rows = Object.entries(HOOKS).map(([kind, h]) => `| \`${h.name}\` | \`${kind}\` | \`${h.shape}\` | ${h.meaning} |`);

@@ -6,9 +6,9 @@ import { adapterFor, architectureOf } from './architectures';
 import { openCheckpoint } from './checkpoint';
 import type { ModelConfig } from './config';
 import { EngineError } from './errors';
-import { forwardDecoder, prepareModel, type LoadedModel, type RunOptions } from './forward';
-import { generateIds, type GenerateOptions } from './generate';
-import type { Recorder } from './hooks';
+import { forwardDecoder, forwardEncoder, prepareModel, type LoadedModel, type RunOptions } from './forward';
+import { generateIds, type GeneratedIds, type GenerateOptions } from './generate';
+import { combineRecorders, type Recorder } from './hooks';
 import type { Kernels } from './kernels/types';
 import { portableKernels } from './kernels/portable';
 import { positionalScheme, type PositionalScheme } from './positional';
@@ -51,6 +51,14 @@ export interface TraceOptions extends RunOptions {
 
 export interface GenerateTextOptions extends GenerateOptions {
   readonly addSpecialTokens?: boolean;
+  /** Encoder-decoders: the target prefix the decoder continues (default empty: start from decoder_start). */
+  readonly target?: string;
+}
+
+/** An encoder-decoder run: each side with its own tokens and offsets; the decoder also holds cross-attention. */
+export interface Seq2SeqTrace {
+  readonly encoder: Trace;
+  readonly decoder: Trace;
 }
 
 export interface GenerateResult {
@@ -94,7 +102,7 @@ export class Model {
     return this.tokenizer.encode(text, { addSpecialTokens: opts.addSpecialTokens ?? true });
   }
 
-  /** Tokenizes `text` and runs the model, keeping what the views need (see trace.ts). */
+  /** Tokenizes `text` and runs the model, keeping what the views need (see trace.ts). Decoder-only and encoder models. */
   async trace(text: string, opts: TraceOptions = {}): Promise<Trace> {
     const tokens = await this.tokenize(text, { addSpecialTokens: opts.addSpecialTokens });
     return this.traceTokens(text, tokens, opts);
@@ -103,31 +111,93 @@ export class Model {
   /** Runs already-tokenized text (offsets refer to `text`). */
   traceTokens(text: string, tokens: TokenizedText, opts: TraceOptions = {}): Trace {
     const cfg = this.config;
-    if (cfg.kind !== 'decoder') throw new EngineError('UNSUPPORTED_MODEL', `Tracing ${cfg.kind} models (${cfg.architecture}) is not supported yet.`);
-    const n = tokens.ids.length;
-    if (n === 0) throw new EngineError('BAD_INPUT', 'The text has no tokens to analyse.', 'Select some text first.');
-    if (cfg.positional === 'learned' && n > cfg.n_ctx) {
-      throw new EngineError('BAD_INPUT', `The text has ${n} tokens but ${cfg.architecture} supports at most ${cfg.n_ctx}.`, 'Select a shorter text.');
+    if (cfg.kind === 'encoder-decoder') {
+      throw new EngineError('BAD_INPUT', `${cfg.architecture} is an encoder-decoder: it needs a source and a target text.`, 'Use traceSeq2Seq(source, target).');
     }
-    const want = opts.patternPrecision ?? 'auto';
-    const precision: PatternPrecision = want !== 'auto' ? want
-      : PatternStore.bytesFor(cfg.n_layers, cfg.n_heads, n, n, true, 'f32') <= PATTERN_F32_BUDGET ? 'f32' : 'u16';
-    const rec = new StackRecorder('decoder', '', cfg.n_layers, cfg.n_heads, n, true, precision, opts.hooks);
-    const out = forwardDecoder(this.loaded, tokens.ids, { ...opts, recorder: rec });
+    const n = this.checkLength(tokens.ids.length, 'text');
+    const stack = cfg.kind === 'encoder' ? 'encoder' : 'decoder';
+    const rec = new StackRecorder({ stack, prefix: '', layers: cfg.n_layers, heads: cfg.n_heads, n, causal: stack === 'decoder', precision: this.precision(n, n, opts), extra: opts.hooks });
+    const run = { ...opts, recorder: rec };
+    const out = stack === 'encoder' ? forwardEncoder(this.loaded, tokens.ids, run) : forwardDecoder(this.loaded, tokens.ids, run);
     return new Trace(this.loaded, (id) => this.tokenString(id), text, tokens, rec, out.hidden);
   }
 
-  /** Continues `text` (greedy by default). */
+  /**
+   * Encoder-decoder run: the encoder reads `source`, the decoder reads [decoder_start] + tokens of the target
+   * prefix (no EOS). The decoder trace also holds the cross-attention patterns.
+   */
+  async traceSeq2Seq(source: string, target: string, opts: TraceOptions = {}): Promise<Seq2SeqTrace> {
+    const src = await this.tokenize(source, { addSpecialTokens: opts.addSpecialTokens });
+    return this.traceSeq2SeqTokens(source, src, target, await this.targetTokens(target), opts);
+  }
+
+  traceSeq2SeqTokens(source: string, src: TokenizedText, target: string, tgt: TokenizedText, opts: TraceOptions = {}): Seq2SeqTrace {
+    const cfg = this.config;
+    if (cfg.kind !== 'encoder-decoder') throw new EngineError('BAD_INPUT', `${cfg.architecture} is not an encoder-decoder; use trace(text).`);
+    const S = this.checkLength(src.ids.length, 'source');
+    const T = this.checkLength(tgt.ids.length, 'target');
+    const { n_layers, n_decoder_layers, n_heads } = cfg;
+    const encRec = new StackRecorder({ stack: 'encoder', prefix: 'encoder.', layers: n_layers, heads: n_heads, n: S, causal: false, precision: this.precision(S, S, opts) });
+    const decRec = new StackRecorder({ stack: 'decoder', prefix: 'decoder.', layers: n_decoder_layers, heads: n_heads, n: T, causal: true, precision: this.precision(T, T + S, opts), crossLen: S });
+    const run = { ...opts, recorder: combineRecorders(encRec, decRec, opts.hooks) };
+    const enc = forwardEncoder(this.loaded, src.ids, run);
+    const dec = forwardDecoder(this.loaded, tgt.ids, run, undefined, enc);
+    const name = (id: number) => this.tokenString(id);
+    return {
+      encoder: new Trace(this.loaded, name, source, src, encRec, enc.hidden, false),
+      decoder: new Trace(this.loaded, name, target, tgt, decRec, dec.hidden),
+    };
+  }
+
+  /** Decoder input for a target prefix: [decoder_start_token_id] + its tokens without special tokens (offsets refer to `target`). */
+  async targetTokens(target: string): Promise<TokenizedText> {
+    const start = this.config.decoder_start_token_id;
+    if (start === undefined) throw new EngineError('BAD_CONFIG', `${this.config.architecture}: config.json has no decoder_start_token_id.`);
+    const t = await this.tokenize(target, { addSpecialTokens: false });
+    return { ids: [start, ...t.ids], tokens: [this.tokenString(start), ...t.tokens], offsets: [[0, 0], ...t.offsets], special: [true, ...t.special] };
+  }
+
+  /** Positions of the mask token ([MASK]) in a tokenized text (masked-LM models). */
+  maskPositions(tokens: TokenizedText): number[] {
+    const mask = this.tokenizer.specialTokens.mask;
+    return mask === undefined ? [] : tokens.ids.flatMap((id, i) => (id === mask ? [i] : []));
+  }
+
+  private checkLength(n: number, what: string): number {
+    const cfg = this.config;
+    if (n === 0) throw new EngineError('BAD_INPUT', `The ${what} has no tokens to analyse.`, 'Select some text first.');
+    if ((cfg.positional === 'learned' || cfg.positional === 'sinusoidal') && n > cfg.n_ctx) {
+      throw new EngineError('BAD_INPUT', `The ${what} has ${n} tokens but ${cfg.architecture} supports at most ${cfg.n_ctx}.`, 'Select a shorter text.');
+    }
+    return n;
+  }
+
+  private precision(nq: number, nk: number, opts: TraceOptions): PatternPrecision {
+    const want = opts.patternPrecision ?? 'auto';
+    if (want !== 'auto') return want;
+    const layers = this.config.n_layers + this.config.n_decoder_layers;
+    return PatternStore.bytesFor(layers, this.config.n_heads, nq, nk, false, 'f32') <= PATTERN_F32_BUDGET ? 'f32' : 'u16';
+  }
+
+  /** Continues `text` (greedy by default). Encoder-decoders translate/continue: `text` is the source, opts.target the target prefix. */
   async generate(text: string, opts: GenerateTextOptions): Promise<GenerateResult> {
     const { ids } = await this.tokenize(text, { addSpecialTokens: opts.addSpecialTokens });
+    if (this.config.kind === 'encoder-decoder') {
+      const target = await this.targetTokens(opts.target ?? '');
+      const encoder = forwardEncoder(this.loaded, ids, { shouldCancel: opts.shouldCancel, signal: opts.signal });
+      return this.finishGeneration(target.ids, generateIds(this.loaded, target.ids, opts, encoder));
+    }
     return this.generateFromIds(ids, opts);
   }
 
   async generateFromIds(promptIds: readonly number[], opts: GenerateOptions): Promise<GenerateResult> {
-    if (this.config.kind !== 'decoder') throw new EngineError('UNSUPPORTED_MODEL', `Generation with ${this.config.kind} models is not supported yet.`);
-    const { newIds, stoppedBy } = generateIds(this.loaded, promptIds, opts);
-    const newText = await this.tokenizer.decode(newIds, { skipSpecialTokens: true });
-    return { promptIds: [...promptIds], newIds, newText, stoppedBy };
+    if (this.config.kind !== 'decoder') throw new EngineError('BAD_INPUT', `${this.config.architecture} cannot continue a token sequence on its own; use generate(source, {target}).`);
+    return this.finishGeneration(promptIds, generateIds(this.loaded, promptIds, opts));
+  }
+
+  private async finishGeneration(promptIds: readonly number[], g: GeneratedIds): Promise<GenerateResult> {
+    const newText = await this.tokenizer.decode(g.newIds, { skipSpecialTokens: true });
+    return { promptIds: [...promptIds], newIds: g.newIds, newText, stoppedBy: g.stoppedBy };
   }
 
   /** The model's positional scheme (tables via positionTable / positional.ts). */

@@ -76,25 +76,50 @@ export class PatternStore {
   }
 }
 
+export interface StackRecorderOptions {
+  readonly stack: 'encoder' | 'decoder';
+  /** Hook prefix of the stack ('' for single-stack models, 'encoder.' / 'decoder.' for seq2seq). */
+  readonly prefix: string;
+  readonly layers: number;
+  readonly heads: number;
+  readonly n: number;
+  readonly causal: boolean;
+  readonly precision: PatternPrecision;
+  /** Encoder length when this decoder stack has cross-attention (its patterns [heads, n, crossLen] are kept too). */
+  readonly crossLen?: number;
+  /** Further hooks to pass through (e.g. a HookCache the caller asked for). */
+  readonly extra?: Recorder;
+}
+
 /** Records what a trace keeps for one stack while the forward pass runs (only these hooks are copied). */
 export class StackRecorder implements Recorder {
   readonly residPre: Float32Array[] = [];
   readonly patterns: PatternStore;
-  private readonly patternName: Map<string, number>;
-  private readonly residName: Map<string, number>;
-  constructor(readonly stack: 'encoder' | 'decoder', readonly prefix: string, layers: number, heads: number, n: number, readonly causal: boolean, precision: PatternPrecision, private readonly extra?: Recorder) {
-    this.patterns = new PatternStore(layers, heads, n, n, causal, precision);
-    this.patternName = new Map(Array.from({ length: layers }, (_, l) => [hookName('pattern', l, 'attn', prefix), l]));
-    this.residName = new Map(Array.from({ length: layers }, (_, l) => [hookName('resid_pre', l, 'attn', prefix), l]));
+  readonly crossPatterns?: PatternStore;
+  readonly stack: 'encoder' | 'decoder';
+  readonly causal: boolean;
+  private readonly names = new Map<string, { kind: 'pattern' | 'cross' | 'resid'; layer: number }>();
+  private readonly extra?: Recorder;
+  constructor(o: StackRecorderOptions) {
+    this.stack = o.stack;
+    this.causal = o.causal;
+    this.extra = o.extra;
+    this.patterns = new PatternStore(o.layers, o.heads, o.n, o.n, o.causal, o.precision);
+    if (o.crossLen !== undefined) this.crossPatterns = new PatternStore(o.layers, o.heads, o.n, o.crossLen, false, o.precision);
+    for (let l = 0; l < o.layers; l++) {
+      this.names.set(hookName('pattern', l, 'attn', o.prefix), { kind: 'pattern', layer: l });
+      this.names.set(hookName('resid_pre', l, 'attn', o.prefix), { kind: 'resid', layer: l });
+      if (this.crossPatterns) this.names.set(hookName('pattern', l, 'cross_attn', o.prefix), { kind: 'cross', layer: l });
+    }
   }
   wants(name: string): boolean {
-    return this.patternName.has(name) || this.residName.has(name) || (this.extra?.wants(name) ?? false);
+    return this.names.has(name) || (this.extra?.wants(name) ?? false);
   }
   record(name: string, data: Float32Array, shape: readonly number[]): void {
-    const p = this.patternName.get(name);
-    if (p !== undefined) this.patterns.set(p, data);
-    const r = this.residName.get(name);
-    if (r !== undefined) this.residPre[r] = data.slice();
+    const hit = this.names.get(name);
+    if (hit?.kind === 'pattern') this.patterns.set(hit.layer, data);
+    else if (hit?.kind === 'cross') this.crossPatterns?.set(hit.layer, data);
+    else if (hit?.kind === 'resid') this.residPre[hit.layer] = data.slice();
     if (this.extra?.wants(name)) this.extra.record(name, data, shape);
   }
 }
@@ -205,6 +230,19 @@ export class Trace {
     this.checkLayer(layer); this.checkHead(head); this.checkPos(query, 'Query');
     return this.rec.patterns.row(layer, head, query);
   }
+  /** Cross-attention of one decoder head over the encoder positions [n, encoder_n] (encoder-decoders only). */
+  crossPattern(layer: number, head: number): Float32Array {
+    return this.crossStore(layer, head).head(layer, head);
+  }
+  /** Every head's cross-attention at one decoder layer [n_heads, n, encoder_n]. */
+  crossPatternLayer(layer: number): Float32Array {
+    return this.crossStore(layer, 0).layer(layer);
+  }
+  private crossStore(layer: number, head: number): PatternStore {
+    this.checkLayer(layer); this.checkHead(head);
+    if (!this.rec.crossPatterns) throw new EngineError('BAD_INPUT', 'This trace has no cross-attention (not the decoder of an encoder-decoder).');
+    return this.rec.crossPatterns;
+  }
   /** Residual entering block `layer` [n, d_model] (layer = n_layers gives the final hidden state). */
   resid(layer: number): Float32Array {
     if (layer === this.nLayers) return this.finalHidden;
@@ -293,7 +331,7 @@ export class Trace {
   memoryBytes(): number {
     const resid = this.rec.residPre.reduce((s, a) => s + a.byteLength, 0);
     const small = this.residNorms.byteLength + this.n * 64;
-    return this.rec.patterns.bytes + resid + this.finalHidden.byteLength + small;
+    return this.rec.patterns.bytes + (this.rec.crossPatterns?.bytes ?? 0) + resid + this.finalHidden.byteLength + small;
   }
 }
 

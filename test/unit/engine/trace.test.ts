@@ -83,7 +83,7 @@ describe('trace memory for 1024 tokens of a GPT-2-small-shaped model', () => {
     const pattern = causalPattern(H, n, 3);
     const resid = new Float32Array(n * d).fill(0.5);
     const before = process.memoryUsage().arrayBuffers;
-    const rec = new StackRecorder('decoder', '', L, H, n, true, precision);
+    const rec = new StackRecorder({ stack: 'decoder', prefix: '', layers: L, heads: H, n, causal: true, precision });
     for (let l = 0; l < L; l++) {
       rec.record(hookName('pattern', l), pattern, [H, n, n]);
       rec.record(hookName('resid_pre', l), resid, [n, d]);
