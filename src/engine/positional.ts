@@ -68,7 +68,7 @@ export function ropeAngles(positions: readonly number[], invFreq: Float64Array):
 
 /**
  * q·k after RoPE as a function of the relative distance Δ = query_pos − key_pos, for Δ = 0…maxDistance.
- * RoPE makes rot(q, m)·rot(k, n) depend on m − n only: Σ_i (q1k1 + q2k2)·cos(Δf_i) + (q2k1 − q1k2)·sin(Δf_i)
+ * RoPE makes rot(q, m)·rot(k, n) depend on m − n only: Σ_i (q1k1 + q2k2)·cos(Δf_i) + (q1k2 − q2k1)·sin(Δf_i)
  * over pairs (i, i + d/2). Default q = k = all ones, which shows the model's pure distance profile.
  */
 export function ropeRelativeScores(invFreq: Float64Array, maxDistance: number, q?: ArrayLike<number>, k?: ArrayLike<number>): Float64Array {
@@ -81,7 +81,7 @@ export function ropeRelativeScores(invFreq: Float64Array, maxDistance: number, q
     for (let i = 0; i < half; i++) {
       const a = delta * invFreq[i];
       const q1 = qq[i], q2 = qq[i + half], k1 = kk[i], k2 = kk[i + half];
-      s += (q1 * k1 + q2 * k2) * Math.cos(a) + (q2 * k1 - q1 * k2) * Math.sin(a);
+      s += (q1 * k1 + q2 * k2) * Math.cos(a) + (q1 * k2 - q2 * k1) * Math.sin(a);
     }
     out[delta] = s;
   }
