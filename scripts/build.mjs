@@ -63,6 +63,14 @@ export function copyNativeTokenizer(targets = [currentNapiTarget()]) {
   for (const t of targets) fs.copyFileSync(path.join(src, `tokenizers.${t}.node`), path.join(dst, `tokenizers.${t}.node`));
 }
 
+/** The codicon font + stylesheet, loaded by webviews as <link id="vscode-codicon-stylesheet"> (vscode-elements looks for that id). */
+function copyCodicons() {
+  const src = path.join(root, 'node_modules', '@vscode', 'codicons', 'dist');
+  const dst = path.join(dist, 'webview');
+  fs.mkdirSync(dst, { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(src, f), path.join(dst, f));
+}
+
 export function currentNapiTarget() {
   const { platform, arch } = process;
   if (platform === 'linux') {
@@ -77,6 +85,7 @@ export function currentNapiTarget() {
 async function main() {
   fs.mkdirSync(dist, { recursive: true });
   if (!process.env.TE_SKIP_NATIVE_COPY) copyNativeTokenizer((process.env.TE_NAPI_TARGETS || currentNapiTarget()).split(','));
+  copyCodicons();
   if (watch) {
     for (const b of builds) await (await esbuild.context(b)).watch();
     console.log('[build] watching…');
