@@ -14,6 +14,7 @@ function fakeCheckpoint(config: Record<string, unknown>, shapes: Record<string, 
     has: (n) => n in shapes,
     shape: (n) => shapes[n],
     read: (n) => Float32Array.from({ length: shapes[n].reduce((a, b) => a * b, 1) }, (_, i) => (i % 7) * 0.1),
+    info: () => undefined,
     close: () => undefined,
   };
 }
