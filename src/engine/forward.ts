@@ -188,10 +188,37 @@ export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, s
   return zm;
 }
 
+/**
+ * Row-wise attention: the same maths one query row at a time, holding only [key_pos] scores — used when no
+ * recorder wants this layer's scores or pattern (generation, long runs), so memory stays O(key_pos).
+ */
+export function attendRowwise(m: LoadedModel, hd: AttnHeads, causal: boolean, startPos: number, posBias: Float32Array | undefined): Float32Array {
+  const { n_heads: H, n_kv_heads: Hkv, d_head: dh, attn_scale } = m.cfg;
+  const { nq, nk, kvStride } = hd;
+  const group = H / Hkv;
+  const z = new Float32Array(nq * H * dh); // [pos, n_heads·d_head]
+  for (let h = 0; h < H; h++) {
+    const kv = Math.floor(h / group) * kvStride * dh;
+    for (let i = 0; i < nq; i++) {
+      const visible = causal ? startPos + i + 1 : nk; // keys beyond are masked: softmax gives them exactly 0
+      const scores = m.kernels.matmulT(hd.q.subarray((h * nq + i) * dh, (h * nq + i + 1) * dh), hd.k.subarray(kv, kv + visible * dh), 1, dh, visible);
+      scaleInPlace(scores, attn_scale);
+      if (posBias) addInPlace(scores, posBias.subarray((h * nq + i) * nk, (h * nq + i) * nk + visible));
+      softmaxRows(scores, 1, visible);
+      m.kernels.matmul(scores, hd.v.subarray(kv, kv + visible * dh), 1, visible, dh, undefined, z.subarray((i * H + h) * dh, (i * H + h + 1) * dh));
+    }
+  }
+  return z;
+}
+
 function attention(m: LoadedModel, aw: AttnWeights, x: Float32Array, n: number, layer: number, attn: AttnKind, run: StackRun, o: RunOptions): Float32Array {
   const hd = attentionHeads(m, aw, x, n, layer, attn, run, o);
   const self = attn === 'attn';
-  const z = attendExplicit(m, hd, self && run.causal, self ? run.startPos : 0, self ? run.posBias : undefined, { o, layer, attn, prefix: run.prefix });
+  const [causal, start, bias] = [self && run.causal, self ? run.startPos : 0, self ? run.posBias : undefined];
+  const wanted = (k: HookKind) => o.recorder?.wants(hookName(k, layer, attn, run.prefix)) ?? false;
+  const z = wanted('attn_scores') || wanted('pattern') || wanted('z')
+    ? attendExplicit(m, hd, causal, start, bias, { o, layer, attn, prefix: run.prefix })
+    : attendRowwise(m, hd, causal, start, bias);
   return linear(m, z, n, aw.o); // [pos, d_model]
 }
 

@@ -3,7 +3,7 @@
 // contract, and the element-wise ops / positional tables match closed forms.
 import { describe, expect, it } from 'vitest';
 import { CONFIG_DEFAULTS, type ModelConfig } from '../../../src/engine/config';
-import { forwardDecoder, forwardEncoder, prepareModel, unembedRows, type LoadedModel } from '../../../src/engine/forward';
+import { attendExplicit, attendRowwise, forwardDecoder, forwardEncoder, prepareModel, unembedRows, type AttnHeads, type LoadedModel } from '../../../src/engine/forward';
 import { generateIds, pickToken, seededRandom } from '../../../src/engine/generate';
 import { HOOKS, HookCache, hookName } from '../../../src/engine/hooks';
 import { KVCache } from '../../../src/engine/kvcache';
@@ -67,6 +67,22 @@ describe('hooks', () => {
 });
 
 describe('attention', () => {
+  it.each([
+    ['causal GQA', LLAMA_LIKE, true, false, 0],
+    ['causal with cache offset and position bias', T5_LIKE, true, true, 3],
+    ['bidirectional with position bias', T5_LIKE, false, true, 0],
+  ] as const)('explicit (materialised pattern) and row-wise paths agree: %s', (_, over, causal, withBias, startPos) => {
+    const m = randomModel(over);
+    const { n_heads: H, n_kv_heads: Hkv, d_head: dh } = m.cfg;
+    const r = seededRandom(5);
+    const nq = 5, nk = startPos + nq;
+    const rand = (len: number) => Float32Array.from({ length: len }, () => r() * 2 - 1);
+    const hd: AttnHeads = { q: rand(H * nq * dh), k: rand(Hkv * nk * dh), v: rand(Hkv * nk * dh), nq, nk, kvStride: nk };
+    const bias = withBias ? rand(H * nq * nk) : undefined;
+    const explicit = attendExplicit(m, hd, causal, startPos, bias, { o: {}, layer: 0, attn: 'attn', prefix: '' });
+    const rowwise = attendRowwise(m, hd, causal, startPos, bias);
+    for (let i = 0; i < explicit.length; i++) expect(Math.abs(explicit[i] - rowwise[i])).toBeLessThan(1e-6);
+  });
   it('pattern rows are causal softmaxes of the recorded scores', () => {
     const m = randomModel(LLAMA_LIKE);
     const c = new HookCache();
