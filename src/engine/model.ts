@@ -12,6 +12,7 @@ import { combineRecorders, type Recorder } from './hooks';
 import type { Kernels } from './kernels/types';
 import { portableKernels } from './kernels/portable';
 import { positionalScheme, type PositionalScheme } from './positional';
+import { loadTargetTokenizer } from './targetTokenizer';
 import { loadTokenizer, type TextTokenizer, type TokenizedText } from './tokenizer';
 import { PATTERN_F32_BUDGET, PatternStore, StackRecorder, Trace, type PatternPrecision } from './trace';
 import { assembleWeights, loadCanonicalTensors } from './weights';
@@ -70,7 +71,14 @@ export interface GenerateResult {
 }
 
 export class Model {
-  private constructor(readonly info: ModelInfo, readonly config: ModelConfig, readonly loaded: LoadedModel, readonly tokenizer: TextTokenizer) {}
+  private constructor(
+    readonly info: ModelInfo,
+    readonly config: ModelConfig,
+    readonly loaded: LoadedModel,
+    readonly tokenizer: TextTokenizer,
+    /** Seq2seq models whose target side has its own segmentation (else the source tokenizer serves both). */
+    readonly targetTokenizer: TextTokenizer = tokenizer,
+  ) {}
 
   static load(dir: string, opts: LoadOptions = {}): Model {
     const ckpt = openCheckpoint(dir);
@@ -83,11 +91,12 @@ export class Model {
       const kernels = opts.kernels ?? portableKernels;
       const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels);
       const tokenizer = loadTokenizer(dir);
+      const targetTokenizer = adapter.targetSpm ? loadTargetTokenizer(dir, adapter.targetSpm) : tokenizer;
       const info: ModelInfo = {
         dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
         d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
       };
-      return new Model(info, cfg, loaded, tokenizer);
+      return new Model(info, cfg, loaded, tokenizer, targetTokenizer);
     } finally {
       ckpt.close();
     }
@@ -153,7 +162,7 @@ export class Model {
   async targetTokens(target: string): Promise<TokenizedText> {
     const start = this.config.decoder_start_token_id;
     if (start === undefined) throw new EngineError('BAD_CONFIG', `${this.config.architecture}: config.json has no decoder_start_token_id.`);
-    const t = await this.tokenize(target, { addSpecialTokens: false });
+    const t = await this.targetTokenizer.encode(target, { addSpecialTokens: false });
     return { ids: [start, ...t.ids], tokens: [this.tokenString(start), ...t.tokens], offsets: [[0, 0], ...t.offsets], special: [true, ...t.special] };
   }
 
@@ -185,7 +194,7 @@ export class Model {
     if (this.config.kind === 'encoder-decoder') {
       const target = await this.targetTokens(opts.target ?? '');
       const encoder = forwardEncoder(this.loaded, ids, { shouldCancel: opts.shouldCancel, signal: opts.signal });
-      return this.finishGeneration(target.ids, generateIds(this.loaded, target.ids, opts, encoder));
+      return this.finishGeneration(target.ids, generateIds(this.loaded, target.ids, opts, encoder), this.targetTokenizer);
     }
     return this.generateFromIds(ids, opts);
   }
@@ -195,8 +204,8 @@ export class Model {
     return this.finishGeneration(promptIds, generateIds(this.loaded, promptIds, opts));
   }
 
-  private async finishGeneration(promptIds: readonly number[], g: GeneratedIds): Promise<GenerateResult> {
-    const newText = await this.tokenizer.decode(g.newIds, { skipSpecialTokens: true });
+  private async finishGeneration(promptIds: readonly number[], g: GeneratedIds, tokenizer = this.tokenizer): Promise<GenerateResult> {
+    const newText = await tokenizer.decode(g.newIds, { skipSpecialTokens: true });
     return { promptIds: [...promptIds], newIds: g.newIds, newText, stoppedBy: g.stoppedBy };
   }
 

@@ -13,6 +13,8 @@ export interface FamilyAdapter {
   weights(cfg: ModelConfig, names: readonly string[]): WeightMapping;
   /** Checkpoint tensors that are deliberately not used (non-persistent buffers, tied copies). */
   ignore(cfg: ModelConfig): RegExp[];
+  /** Seq2seq only: a SentencePiece model that segments the target side (tokenizer.json covers the source). */
+  readonly targetSpm?: string;
 }
 
 /** `{ [f(l)]: g(l) }` for l in 0..n-1 — the per-layer rows of a mapping table. */

@@ -68,5 +68,6 @@ export const marian: FamilyAdapter = {
     };
   },
   // The decoder's sinusoid table is identical to the encoder's (both fixed); embed_tokens / lm_head are tied copies.
+  targetSpm: 'target.spm', // opus-mt segments the target language with its own SentencePiece model
   ignore: () => [/^model\.decoder\.embed_positions\.weight$/, /^model\.(encoder|decoder)\.embed_tokens\.weight$/, /^lm_head\.weight$/],
 };

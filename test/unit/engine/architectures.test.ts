@@ -154,3 +154,19 @@ describe('Llama adapter', () => {
     expect(engineError(() => load({ ...llamaConfig, hidden_size: 'big' }, llamaShapes())).message).toMatch(/"hidden_size" must be a non-negative integer/);
   });
 });
+
+describe('target-side SentencePiece (Marian target.spm)', () => {
+  it('parses pieces, scores and the normalizer charsmap, and rejects garbage', async () => {
+    const fs = await import('node:fs');
+    const { parseSentencePieceModel } = await import('../../../src/engine/targetTokenizer');
+    const { modelDir } = await import('../../support/fixtures');
+    const file = `${modelDir('tiny-random-marian')}/target.spm`;
+    const spm = parseSentencePieceModel(fs.readFileSync(file), file);
+    expect(spm.scores.size).toBeGreaterThan(1000);
+    expect(spm.scores.get('<unk>')).toBe(0);
+    expect([...spm.scores.values()].filter((v) => v < 0).length).toBeGreaterThan(1000);
+    expect(spm.charsmap!.length).toBeGreaterThan(1000);
+    expect(() => parseSentencePieceModel(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]), 'x.spm')).toThrowError(expect.objectContaining({ code: 'BAD_TOKENIZER' }));
+    expect(() => parseSentencePieceModel(Buffer.alloc(0), 'x.spm')).toThrow(/not a valid SentencePiece model/);
+  });
+});
