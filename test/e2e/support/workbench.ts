@@ -94,7 +94,7 @@ export async function runPaletteCommand(page: Page, title: string): Promise<void
     } catch (e) {
       if (Date.now() > deadline) {
         await screenshot(page, 'palette-failure');
-        throw new Error(`"${title}" is not in the command palette (see test-output/screenshots/palette-failure.png): ${(e as Error).message}`);
+        throw new Error(`"${title}" is not in the command palette (see test-output/screenshots/palette-failure.png): ${(e as Error).message}`, { cause: e });
       }
       await input.fill('>');
       await input.fill(`>${title}`);
