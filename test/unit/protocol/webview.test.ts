@@ -54,13 +54,14 @@ describe('MessageEndpoint', () => {
   function pair() {
     const invalid = vi.fn();
     const hostInbox: Message<WelcomeToHost>[] = [];
-    let webview!: MessageEndpoint<WelcomeToHost, WelcomeToWebview>;
-    const host = new MessageEndpoint<WelcomeToWebview, WelcomeToHost>('host', { send: (m) => webview.receive(structuredClone(m)), onInvalid: invalid },
+    const peer: { webview?: MessageEndpoint<WelcomeToHost, WelcomeToWebview> } = {};
+    const host = new MessageEndpoint<WelcomeToWebview, WelcomeToHost>('host', { send: (m) => peer.webview!.receive(structuredClone(m)), onInvalid: invalid },
       welcomeProtocol.isToHost, welcomeProtocol.toHost, (m) => hostInbox.push(m));
-    webview = new MessageEndpoint<WelcomeToHost, WelcomeToWebview>('welcome', { send: (m) => host.receive(structuredClone(m)), onInvalid: invalid },
+    const webview = new MessageEndpoint<WelcomeToHost, WelcomeToWebview>('welcome', { send: (m) => host.receive(structuredClone(m)), onInvalid: invalid },
       welcomeProtocol.isToWebview, welcomeProtocol.toWebview, (m) => {
         if (m.type === 'ping') webview.post({ type: 'pong', sentAt: m.sentAt, heading: 'H' }, m.id);
       });
+    peer.webview = webview;
     return { host, webview, hostInbox, invalid };
   }
 
@@ -91,11 +92,12 @@ describe('MessageEndpoint', () => {
   });
 
   it('rejects a reply of the wrong type', async () => {
-    let ep!: MessageEndpoint<WelcomeToWebview, WelcomeToHost>;
-    ep = new MessageEndpoint<WelcomeToWebview, WelcomeToHost>('host', {
-      send: (m) => ep.receive({ v: 1, id: 'w-9', inReplyTo: m.id, type: 'ready', view: 'welcome' }),
+    const self: { ep?: MessageEndpoint<WelcomeToWebview, WelcomeToHost> } = {};
+    const ep = new MessageEndpoint<WelcomeToWebview, WelcomeToHost>('host', {
+      send: (m) => self.ep!.receive({ v: 1, id: 'w-9', inReplyTo: m.id, type: 'ready', view: 'welcome' }),
       onInvalid: () => undefined,
     }, welcomeProtocol.isToHost, welcomeProtocol.toHost, () => undefined);
+    self.ep = ep;
     await expect(ep.request({ type: 'ping', sentAt: 1 }, 'pong')).rejects.toThrow(/Expected 'pong'.*got 'ready'/);
   });
 });
