@@ -2,3 +2,4 @@
 export * from './attention';
 export * from './tokens';
 export * from './predictions';
+export * from './positional';

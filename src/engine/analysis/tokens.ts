@@ -62,6 +62,15 @@ export function decodeUtf8Strict(bytes: readonly number[]): string | undefined {
   }
 }
 
+/** Control characters other than tab/newline/CR have no visible form: show such pieces as bytes. */
+function hasControl(text: string): boolean {
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return true;
+  }
+  return false;
+}
+
 const hex = (b: number) => b.toString(16).toUpperCase().padStart(2, '0');
 
 /**
@@ -73,7 +82,7 @@ export function pieceLabel(token: string, scheme: PieceScheme): string {
   const bytes = pieceBytes(token, scheme);
   if (bytes) {
     const text = decodeUtf8Strict(bytes);
-    return text !== undefined && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? visualiseWhitespace(text) : bytes.map(hex).join(' ');
+    return text !== undefined && !hasControl(text) ? visualiseWhitespace(text) : bytes.map(hex).join(' ');
   }
   if (scheme === 'sentencepiece') return visualiseWhitespace(token.replace(/▁/g, ' '));
   return visualiseWhitespace(token);

@@ -33,3 +33,22 @@ describe('softmax with temperature', () => {
     expect(entropy([0.5, 0.5])).toBe(1);
   });
 });
+
+import { maxAbs, meanByDistance, ropeCosTable } from '../../../src/engine/analysis/positional';
+
+describe('positional summaries', () => {
+  it('mean similarity by distance on a hand-made 3×3', () => {
+    const sim = Float32Array.from([1, 0.5, 0.1, 0.5, 1, 0.3, 0.1, 0.3, 1]);
+    const m = meanByDistance(sim, 3);
+    expect(m[0]).toBeCloseTo(1, 6);
+    expect(m[1]).toBeCloseTo(0.4, 6);
+    expect(m[2]).toBeCloseTo(0.1, 6);
+    expect(maxAbs([-3, 2])).toBe(3);
+  });
+  it('RoPE cos table: pair with f = π/2 cycles 1, 0, −1', () => {
+    const t = ropeCosTable([Math.PI / 2], 3);
+    expect(t[0]).toBeCloseTo(1, 6);
+    expect(t[1]).toBeCloseTo(0, 6);
+    expect(t[2]).toBeCloseTo(-1, 6);
+  });
+});
