@@ -7,25 +7,26 @@
  */
 
 export type NormKind = 'layernorm' | 'rmsnorm';
-/** Where each sublayer's norm sits: before the sublayer (GPT-2, Llama, T5) or after the residual add (BERT, Marian). */
+/** Where each sublayer's norm sits: before the sublayer (pre-LN) or after the residual add (post-LN, as in the original Transformer). */
 export type NormPlacement = 'pre' | 'post';
 /**
  * How position enters the model:
- * - `learned`: a trained table added to the embeddings (GPT-2, BERT);
- * - `sinusoidal`: a fixed sin/cos table added to the embeddings (Marian; the table is read from the checkpoint when stored);
- * - `rope`: q and k rotated inside attention (Llama);
- * - `relative_bias`: a learned per-head bias over bucketed relative distances added to the scores (T5).
+ * - `learned`: a trained table added to the embeddings;
+ * - `sinusoidal`: a fixed sin/cos table added to the embeddings (read from the checkpoint, which stores it);
+ * - `rope`: q and k rotated inside attention (rotate_half layout);
+ * - `relative_bias`: a learned per-head bias over bucketed relative distances added to the scores.
+ * Which family sets which flag is visible in one place: src/engine/architectures/*.ts.
  */
 export type PositionalKind = 'learned' | 'sinusoidal' | 'rope' | 'relative_bias';
-/** `gelu_new` is the tanh approximation (GPT-2); `gelu` is exact erf GELU (BERT); `silu` = swish (Llama, Marian). */
+/** `gelu_new` is the tanh approximation; `gelu` is exact erf GELU; `silu` = swish. */
 export type Activation = 'gelu_new' | 'gelu' | 'silu' | 'relu';
 /** decoder: causal LM; encoder: bidirectional (masked LM); encoder-decoder: seq2seq with cross-attention. */
 export type ModelKind = 'decoder' | 'encoder' | 'encoder-decoder';
 
 export interface ModelConfig {
-  /** HF `architectures[0]`, e.g. "LlamaForCausalLM". Informational: shared code never branches on it. */
+  /** HF `architectures[0]`. Informational: shared code never branches on it. */
   readonly architecture: string;
-  /** The family adapter that produced this config ("gpt2", "llama", …). Informational only. */
+  /** Name of the family adapter that produced this config. Informational only. */
   readonly family: string;
   readonly kind: ModelKind;
 
@@ -35,7 +36,7 @@ export interface ModelConfig {
   readonly n_heads: number;
   /** Key/value heads (< n_heads for grouped-query attention; each serves n_heads / n_kv_heads query heads). */
   readonly n_kv_heads: number;
-  /** Width of one head. Usually d_model / n_heads, but Llama variants may set `head_dim` explicitly. */
+  /** Width of one head. Usually d_model / n_heads, but configs may set it explicitly (`head_dim`, `d_kv`). */
   readonly d_head: number;
   /** Blocks in the (only / encoder) stack. */
   readonly n_layers: number;
@@ -50,29 +51,29 @@ export interface ModelConfig {
   readonly norm: NormKind;
   readonly norm_eps: number;
   readonly norm_placement: NormPlacement;
-  /** A norm after the last block of each stack (GPT-2 ln_f, Llama norm, T5 final_layer_norm). BERT/Marian have none. */
+  /** A norm after the last block of each stack (typical of pre-LN models; post-LN models have none). */
   readonly final_norm: boolean;
-  /** A LayerNorm applied to the summed embeddings before block 0 (BERT). */
+  /** A LayerNorm applied to the summed embeddings before block 0. */
   readonly embed_norm: boolean;
 
   readonly positional: PositionalKind;
   /** RoPE base θ (inv_freq_i = θ^(-2i/d_head)); 0 when positional ≠ rope. */
   readonly rope_theta: number;
-  /** T5 relative-position buckets and the distance beyond which buckets saturate; 0 when unused. */
+  /** Relative-position buckets and the distance beyond which buckets saturate (relative_bias only; else 0). */
   readonly relative_buckets: number;
   readonly relative_max_distance: number;
-  /** Token-type (segment) embeddings added to the input (BERT); 0 when absent. Inputs use type 0. */
+  /** Token-type (segment) embeddings added to the input; 0 when absent. Inputs use type 0. */
   readonly n_token_types: number;
 
   readonly act: Activation;
   /** MLP is act(W_gate·x) ⊙ (W_in·x) (SwiGLU, gated-GELU) rather than act(W_in·x). */
   readonly gated_mlp: boolean;
 
-  /** Multiplier on q·k: 1/sqrt(d_head) for most models, 1 for T5 (its init absorbs the scale). */
+  /** Multiplier on q·k: 1/sqrt(d_head) for most models, 1 when the weights' init absorbs the scale. */
   readonly attn_scale: number;
-  /** Multiplier on token embeddings: sqrt(d_model) for Marian (scale_embedding), 1 otherwise. */
+  /** Multiplier on token embeddings: sqrt(d_model) when the config says scale_embedding, 1 otherwise. */
   readonly embed_scale: number;
-  /** Multiplier on the final hidden state before the unembedding: d_model^-0.5 for tied T5, 1 otherwise. */
+  /** Multiplier on the final hidden state before the unembedding (d_model^-0.5 for some tied heads), usually 1. */
   readonly logit_scale: number;
 
   /** Bias vectors present (they are then required in the checkpoint). */
@@ -81,11 +82,11 @@ export interface ModelConfig {
   readonly mlp_bias: boolean;
   /** LayerNorm with a bias term (RMSNorm never has one). */
   readonly norm_bias: boolean;
-  /** A bias added to the logits (BERT MLM bias, Marian final_logits_bias). */
+  /** A bias added to the logits (an MLM head bias, final_logits_bias). */
   readonly logit_bias: boolean;
   /** The unembedding is the token embedding matrix (informational: the adapter maps both to the same tensor). */
   readonly tied_head: boolean;
-  /** BERT's MLM transform before the unembedding: LayerNorm(act(dense(x))). */
+  /** A masked-LM transform before the unembedding: LayerNorm(act(dense(x))). */
   readonly mlm_head: boolean;
 
   /** Special ids from config.json / generation_config.json (undefined when the model has none). */

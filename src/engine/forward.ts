@@ -3,7 +3,7 @@
  * embeddings → blocks (attention, [cross-attention], MLP, each with its norm) → final norm → unembedding.
  * All behaviour differences between families are ModelConfig flags; matrix products go through `Kernels`.
  * Shapes are row-major Float32Arrays; comments give them as [pos, d_model] etc. (no batch dimension).
- * Reference semantics: Hugging Face transformers' modeling_{gpt2,llama,bert,marian,t5}.py.
+ * Reference semantics: the Hugging Face transformers modeling files of the families in architectures/.
  */
 import type { ModelConfig } from './config';
 import { EngineError } from './errors';
@@ -46,7 +46,7 @@ interface StackRun {
   readonly cache?: KVCache;
   /** Absolute position of the first row (> 0 when earlier positions are in the cache). */
   readonly startPos: number;
-  /** Position bias added to self-attention scores [n_heads, pos, key_pos] (T5 relative buckets). */
+  /** Position bias added to self-attention scores [n_heads, pos, key_pos] (relative buckets). */
   readonly posBias?: Float32Array;
   /** Layers before this stack (so progress counts encoder + decoder blocks). */
   readonly layerOffset: number;
@@ -283,7 +283,7 @@ function runStack(m: LoadedModel, sw: StackWeights, x: Float32Array, n: number, 
 export interface StackOutput { readonly hidden: Float32Array; readonly n: number }
 
 /**
- * T5 relative position bias for queries at startPos… over keys 0…nk-1 → [n_heads, pos, key_pos], from the
+ * Relative position bias for queries at startPos… over keys 0…nk-1 → [n_heads, pos, key_pos], from the
  * stack's table [buckets, n_heads] (stored with block 0 and reused by every block); undefined for other models.
  */
 export function positionBias(m: LoadedModel, sw: StackWeights, nq: number, nk: number, startPos: number, bidirectional: boolean): Float32Array | undefined {
@@ -300,7 +300,7 @@ export function positionBias(m: LoadedModel, sw: StackWeights, nq: number, nk: n
   return out;
 }
 
-/** Bidirectional encoder over `ids` (BERT, or the source side of a seq2seq model). */
+/** Bidirectional encoder over `ids` (a masked LM, or the source side of a seq2seq model). */
 export function forwardEncoder(m: LoadedModel, ids: ArrayLike<number>, o: RunOptions = {}): StackOutput {
   const sw = m.w.encoder;
   if (!sw) throw new EngineError('BAD_INPUT', `${m.cfg.architecture} has no encoder.`);

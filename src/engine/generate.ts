@@ -1,7 +1,7 @@
 /**
  * Token generation: greedy (argmax) or temperature sampling with a seeded PRNG, incremental with a KV cache.
- * Runs exactly `maxNewTokens` steps unless asked to stop at given token ids (e.g. EOS, or BOS for llama2.c
- * models, which end a story by emitting BOS).
+ * Runs exactly `maxNewTokens` steps unless asked to stop at given token ids (e.g. EOS, or BOS for models
+ * trained to end a text by emitting BOS).
  */
 import { EngineError } from './errors';
 import { forwardDecoder, unembedRows, type LoadedModel, type RunOptions, type StackOutput } from './forward';

@@ -16,9 +16,9 @@ export interface HookSpec {
 }
 
 export const HOOKS = {
-  embed: { name: 'hook_embed', shape: '[pos, d_model]', meaning: 'Token embeddings W_E[ids] (already multiplied by embed_scale, e.g. √d_model for Marian).' },
-  pos_embed: { name: 'hook_pos_embed', shape: '[pos, d_model]', meaning: 'Positional embeddings added to the token embeddings (learned or sinusoidal tables only; RoPE/T5 have none).' },
-  token_type_embed: { name: 'hook_token_type_embed', shape: '[pos, d_model]', meaning: 'Token-type (segment) embeddings, type 0 (BERT).' },
+  embed: { name: 'hook_embed', shape: '[pos, d_model]', meaning: 'Token embeddings W_E[ids] (already multiplied by embed_scale).' },
+  pos_embed: { name: 'hook_pos_embed', shape: '[pos, d_model]', meaning: 'Positional embeddings added to the token embeddings (learned or sinusoidal tables only; RoPE and relative-bias models have none).' },
+  token_type_embed: { name: 'hook_token_type_embed', shape: '[pos, d_model]', meaning: 'Token-type (segment) embeddings, type 0 (models with token types only).' },
   resid_pre: { name: 'blocks.{l}.hook_resid_pre', shape: '[pos, d_model]', meaning: 'Residual stream entering block l (= HF hidden_states[l]; block 0: embeddings incl. positions and embedding norm).' },
   q: { name: 'blocks.{l}.{attn}.hook_q', shape: '[pos, n_heads, d_head]', meaning: 'Queries (before RoPE).' },
   k: { name: 'blocks.{l}.{attn}.hook_k', shape: '[key_pos, n_kv_heads, d_head]', meaning: 'Keys of the positions computed in this call (before RoPE; the encoder output for cross-attention).' },

@@ -42,7 +42,7 @@ export interface LoadOptions {
 }
 
 export interface TraceOptions extends RunOptions {
-  /** Add the tokenizer's special tokens (BOS for Llama, [CLS]/[SEP] for BERT). Default true, as HF does. */
+  /** Add the tokenizer's special tokens (BOS, [CLS]/[SEP]…). Default true, as HF does. */
   readonly addSpecialTokens?: boolean;
   /** Pattern storage: 'auto' (default: float32 within PATTERN_F32_BUDGET, else uint16), or forced. */
   readonly patternPrecision?: 'auto' | PatternPrecision;

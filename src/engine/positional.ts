@@ -1,14 +1,14 @@
 /**
  * The model's positional scheme as data for the positional-encoding view: sinusoidal tables (the model's own
- * for Marian, and a reference for any model), learned tables and their similarity, RoPE frequencies and
- * rotation angles, how RoPE makes q·k depend on relative distance, and T5's relative-position buckets.
+ * for models that use them, and a reference for any model), learned tables and their similarity, RoPE frequencies and
+ * rotation angles, how RoPE makes q·k depend on relative distance, and relative-position buckets.
  */
 import type { ModelConfig } from './config';
 import { ropeInvFreq } from './ops';
 
 /**
  * Sinusoidal table [nPos, d]. `interleaved`: Vaswani et al. (sin at even dims, cos at odd dims).
- * `half`: Marian's layout — sin of the d/2 frequencies in columns 0…d/2-1, cos in d/2…d-1, frequency j·2/d.
+ * `half`: sin-half/cos-half layout (transformers' SinusoidalPositionalEmbedding) — sin of the d/2 frequencies in columns 0…d/2-1, cos in d/2…d-1, frequency j·2/d.
  */
 export function sinusoidalTable(nPos: number, d: number, layout: 'interleaved' | 'half' = 'interleaved', base = 10000): Float32Array {
   const out = new Float32Array(nPos * d);
@@ -89,7 +89,7 @@ export function ropeRelativeScores(invFreq: Float64Array, maxDistance: number, q
 }
 
 /**
- * T5's relative-position bucket of (key_pos − query_pos): half the buckets per direction when bidirectional,
+ * Relative-position bucket of (key_pos − query_pos): half the buckets per direction when bidirectional,
  * exact buckets for small distances, logarithmic ones up to maxDistance (HF `_relative_position_bucket`,
  * computed in float32 like HF).
  */

@@ -1,6 +1,6 @@
 /**
  * Target-side tokenizer for seq2seq checkpoints whose target language has its own SentencePiece model next to
- * a joint vocab.json (Marian/opus-mt: `target.spm`). tokenizer.json only describes the source side, so we
+ * a joint vocab.json (e.g. opus-mt's `target.spm`). tokenizer.json only describes the source side, so we
  * derive a target tokenizer.json from it: target.spm's normalizer charsmap, and the joint vocabulary re-scored
  * with target.spm's piece scores (pieces only the source knows get −1000, so segmentation follows target.spm;
  * specials keep theirs), no post-processor (decoder inputs carry no EOS). It is loaded by the same HF

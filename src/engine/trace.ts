@@ -147,7 +147,7 @@ export interface HeadMath {
   /** Keys and values of the visible key positions [n_keys, d_head] (keys after RoPE). */
   readonly k: Float32Array;
   readonly v: Float32Array;
-  /** Raw q·k per visible key [n_keys] (causal: keys 0…query), then × scale + position bias (T5). */
+  /** Raw q·k per visible key [n_keys] (causal: keys 0…query), then × scale + position bias (relative_bias models). */
   readonly dots: Float32Array;
   readonly scale: number;
   readonly scores: Float32Array;

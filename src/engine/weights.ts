@@ -3,7 +3,7 @@
  * them from a checkpoint through a family's mapping.
  *
  * Canonical layout: every linear map is stored [out, in] (nn.Linear), so the forward pass only ever calls
- * `kernels.matmulT`. Adapters transpose GPT-2-style Conv1D [in, out] weights at load.
+ * `kernels.matmulT`. Adapters transpose Conv1D-style [in, out] weights at load.
  * Names (stack prefix `encoder.`/`decoder.` for seq2seq, none for single-stack models):
  *   embed.W_E [d_vocab, d_model]          pos_embed.W_pos [n_ctx, d_model]     embed.W_token_type [types, d_model]
  *   embed.ln.{w,b}                        {p}blocks.{l}.ln1 / ln_cross / ln2 .{w,b} [d_model]
