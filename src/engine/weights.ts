@@ -148,7 +148,11 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
   for (const name of Object.keys(mapping)) {
     if (!expected.has(name)) throw new EngineError('INTERNAL', `The ${cfg.family} adapter maps "${name}", which this config does not use.`);
   }
+  // Each checkpoint tensor is read once and released after its last use (a fused tensor feeds several
+  // canonical ones), so loading never holds the raw and the rearranged copy of every tensor at once.
   const raw = new Map<string, Float32Array>();
+  const usesLeft = new Map<string, number>();
+  for (const e of Object.values(mapping)) { const from = typeof e === 'string' ? e : e.from; usesLeft.set(from, (usesLeft.get(from) ?? 0) + 1); }
   const tensors = new Map<string, Float32Array>();
   let paramCount = 0;
   for (const [name, shape] of expected) {
@@ -165,6 +169,9 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
       paramCount += data.length;
     }
     const got = sliceAndTranspose(data, ckpt.shape(src.from), src, name);
+    const left = (usesLeft.get(src.from) ?? 1) - 1;
+    usesLeft.set(src.from, left);
+    if (left === 0) raw.delete(src.from);
     const want = src.transpose ? [...shape].reverse() : shape;
     const gotBeforeTranspose = src.transpose ? [...got.shape].reverse() : got.shape;
     if (got.shape.length !== shape.length || got.shape.some((v, i) => v !== shape[i])) {
