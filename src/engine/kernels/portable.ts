@@ -1,9 +1,11 @@
+import { checkGemmArgs } from './check';
 import type { Kernels } from './types';
 
 /** Straightforward loops, ordered for sequential memory access. The reference every faster path is checked against. */
 export const portableKernels: Kernels = {
   name: 'portable',
   matmul(a, b, m, k, n, bias, out = new Float32Array(m * n)) {
+    checkGemmArgs('matmul', a, b, m, k, n, bias, out);
     for (let i = 0; i < m; i++) {
       const row = i * n;
       if (bias) out.set(bias.subarray(0, n), row); else out.fill(0, row, row + n);
@@ -17,6 +19,7 @@ export const portableKernels: Kernels = {
     return out;
   },
   matmulT(a, b, m, k, n, bias, out = new Float32Array(m * n)) {
+    checkGemmArgs('matmulT', a, b, m, k, n, bias, out);
     for (let i = 0; i < m; i++) {
       const aRow = i * k;
       for (let j = 0; j < n; j++) {
@@ -27,5 +30,8 @@ export const portableKernels: Kernels = {
       }
     }
     return out;
+  },
+  prepareWeight() {
+    // Nothing to pack: plain loops read the weight as stored.
   },
 };

@@ -4,10 +4,19 @@
  * and are tested against it and against the fixtures.
  */
 export interface Kernels {
-  /** Human-readable name of the path, shown in benchmarks and the model info ("portable", "wasm-simd", …). */
+  /** Human-readable name of the path, shown in benchmarks and the model info ("portable", "wasm-simd", "onnx"). */
   readonly name: string;
   /** out[m,n] = a[m,k] · b[k,n] (+ bias[n]). `b` is stored [k, n] (GPT-2 Conv1D layout). */
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias?: Float32Array, out?: Float32Array): Float32Array;
   /** out[m,n] = a[m,k] · bᵀ where `b` is stored [n, k] (nn.Linear / embedding layout) (+ bias[n]). */
   matmulT(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias?: Float32Array, out?: Float32Array): Float32Array;
+  /**
+   * Optional hint, called once per weight matrix at load: `b` is a constant that will be the right-hand side
+   * of many products (stored [n, k] for matmulT when `transposed`, else [k, n] for matmul). A path may pre-pack
+   * it into its own layout now instead of on first use. Results never depend on whether this was called, and
+   * `b` must not be modified afterwards.
+   */
+  prepareWeight?(b: Float32Array, k: number, n: number, transposed: boolean): void;
+  /** Releases native resources (sessions, memory) the path holds; the kernels must not be used afterwards. */
+  dispose?(): void;
 }

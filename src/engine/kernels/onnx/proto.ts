@@ -1,0 +1,176 @@
+/**
+ * A minimal ONNX ModelProto writer: only the protobuf fields our kernel graphs use (nodes with int/float
+ * attributes, float inputs/outputs with fixed or symbolic dims, float initializers). Field numbers follow
+ * onnx.proto3. Writing these few bytes ourselves avoids a protobuf dependency; initializer payloads are kept as
+ * separate chunks so a large weight is copied once, into the final buffer.
+ */
+
+/** Protobuf wire encoding into a list of chunks (a nested message is measured before it is framed). */
+class Writer {
+  private readonly chunks: Uint8Array[] = [];
+  private small: number[] = [];
+  private size = 0;
+
+  get length(): number {
+    return this.size + this.small.length;
+  }
+
+  varint(v: number): this {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`varint out of range: ${v}`);
+    while (v >= 0x80) {
+      this.small.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    this.small.push(v);
+    return this;
+  }
+
+  /** Varint field (wire type 0). */
+  int(field: number, v: number): this {
+    return this.varint(field * 8).varint(v);
+  }
+
+  /** 32-bit float field (wire type 5). */
+  float(field: number, v: number): this {
+    this.varint(field * 8 + 5);
+    for (const b of new Uint8Array(new Float32Array([v]).buffer)) this.small.push(b);
+    return this;
+  }
+
+  /** Length-delimited field (wire type 2) holding raw bytes (kept by reference until finish()). */
+  raw(field: number, payload: Uint8Array): this {
+    this.varint(field * 8 + 2).varint(payload.length);
+    this.flushSmall();
+    this.chunks.push(payload);
+    this.size += payload.length;
+    return this;
+  }
+
+  string(field: number, s: string): this {
+    return this.raw(field, new TextEncoder().encode(s));
+  }
+
+  message(field: number, build: (w: Writer) => void): this {
+    const inner = new Writer();
+    build(inner);
+    inner.flushSmall();
+    this.varint(field * 8 + 2).varint(inner.size);
+    this.flushSmall();
+    for (const c of inner.chunks) this.chunks.push(c);
+    this.size += inner.size;
+    return this;
+  }
+
+  finish(): Uint8Array {
+    this.flushSmall();
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+
+  private flushSmall(): void {
+    if (this.small.length === 0) return;
+    this.chunks.push(Uint8Array.from(this.small));
+    this.size += this.small.length;
+    this.small = [];
+  }
+}
+
+/** A dimension: a fixed size or a symbolic name (bound at run time). */
+export type Dim = number | string;
+
+export interface ValueInfo {
+  readonly name: string;
+  readonly dims: readonly Dim[];
+}
+
+/** A constant float tensor baked into the graph (e.g. a weight matrix the runtime may pre-pack). */
+export interface Initializer {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+export type AttrValue = { readonly int: number } | { readonly float: number } | { readonly ints: readonly number[] };
+
+export interface NodeSpec {
+  readonly op: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly domain?: string;
+  readonly attrs?: Readonly<Record<string, AttrValue>>;
+}
+
+export interface GraphSpec {
+  readonly name: string;
+  readonly nodes: readonly NodeSpec[];
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  readonly initializers?: readonly Initializer[];
+  /** Extra operator sets (e.g. com.microsoft for contrib ops). */
+  readonly extraOpsets?: readonly { domain: string; version: number }[];
+}
+
+const FLOAT = 1; // TensorProto.DataType.FLOAT
+const ATTR_FLOAT = 1;
+const ATTR_INT = 2;
+const ATTR_INTS = 7;
+
+function valueInfo(w: Writer, v: ValueInfo): void {
+  w.string(1, v.name);
+  w.message(2, (type) => type.message(1, (tensor) => {
+    tensor.int(1, FLOAT);
+    tensor.message(2, (shape) => {
+      for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+    });
+  }));
+}
+
+function node(w: Writer, n: NodeSpec, index: number): void {
+  for (const i of n.inputs) w.string(1, i);
+  for (const o of n.outputs) w.string(2, o);
+  w.string(3, `${n.op}_${index}`);
+  w.string(4, n.op);
+  for (const [name, value] of Object.entries(n.attrs ?? {})) {
+    w.message(5, (a) => {
+      a.string(1, name);
+      if ('int' in value) a.int(3, value.int).int(20, ATTR_INT);
+      else if ('float' in value) a.float(2, value.float).int(20, ATTR_FLOAT);
+      else {
+        for (const v of value.ints) a.int(8, v);
+        a.int(20, ATTR_INTS);
+      }
+    });
+  }
+  if (n.domain) w.string(7, n.domain);
+}
+
+function initializer(w: Writer, t: Initializer): void {
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  if (count !== t.data.length) throw new RangeError(`initializer ${t.name}: dims [${t.dims.join(', ')}] hold ${count} values, data has ${t.data.length}`);
+  for (const d of t.dims) w.int(1, d);
+  w.int(2, FLOAT);
+  w.string(8, t.name);
+  w.raw(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)); // little-endian, as ONNX requires
+}
+
+/** Serialises a single-graph ModelProto (IR version 8, default opset 17). */
+export function encodeModel(g: GraphSpec): Uint8Array {
+  const w = new Writer();
+  w.int(1, 8); // ir_version
+  w.string(2, 'transformer-explorer'); // producer_name
+  w.message(7, (graph) => {
+    g.nodes.forEach((n, i) => graph.message(1, (nw) => node(nw, n, i)));
+    graph.string(2, g.name);
+    for (const t of g.initializers ?? []) graph.message(5, (tw) => initializer(tw, t));
+    for (const i of g.inputs) graph.message(11, (v) => valueInfo(v, i));
+    for (const o of g.outputs) graph.message(12, (v) => valueInfo(v, o));
+  });
+  w.message(8, (op) => op.string(1, '').int(2, 17));
+  for (const o of g.extraOpsets ?? []) w.message(8, (op) => op.string(1, o.domain).int(2, o.version));
+  return w.finish();
+}

@@ -1,0 +1,127 @@
+// Every kernel path against the portable reference (and a float64 reference) on odd and GPT-2-sized shapes,
+// with bias, caller-provided `out` views, pre-packed weights, and weights reused at other shapes.
+import { describe, expect, it } from 'vitest';
+import { portableKernels } from '../../../src/engine/kernels/portable';
+import { KERNEL_PATHS, tryKernels } from '../../../src/engine/kernels/select';
+import type { Kernels } from '../../../src/engine/kernels/types';
+
+function random(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 2 ** 32 - 0.5) * 2;
+  }
+  return a;
+}
+
+/** float64 reference of a·b (+bias), b [k,n] or (transposed) [n,k]. */
+function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposed: boolean, bias?: Float32Array): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = bias ? bias[j] : 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p] * (transposed ? b[j * k + p] : b[p * n + j]);
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+/** Float32 rounding of a length-k dot product of values in [-1, 1]: a few ulps of √k-sized sums. */
+function expectClose(got: Float32Array, want: ArrayLike<number>, k: number, what: string): void {
+  const tol = 1e-6 * Math.max(8, k);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= worst)) { worst = d; at = i; }
+  }
+  expect(worst, `${what}: max |diff| ${worst} at ${at} (tol ${tol})`).toBeLessThanOrEqual(tol);
+}
+
+const available = KERNEL_PATHS.map((p) => ({ path: p, k: tryKernels(p, 2) }));
+const paths = available.filter((x): x is { path: typeof x.path; k: Kernels } => typeof x.k !== 'string');
+for (const x of available) if (typeof x.k === 'string') console.warn(`kernel path ${x.path} skipped: ${x.k}`);
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 3, 17], [3, 17, 1], [17, 63, 65], [65, 65, 63], [4, 16, 16], [5, 64, 128], [33, 129, 47],
+  [1, 768, 3072], [5, 768, 3072], [7, 3072, 768], [128, 64, 128], [2, 768, 2304],
+];
+
+describe.each(paths)('kernel path $path', ({ path, k: kernels }) => {
+  it('is named', () => {
+    expect(kernels.name.length).toBeGreaterThan(0);
+  });
+
+  it.each(SHAPES)('matmulT and matmul match float64 and portable at m=%i k=%i n=%i', (m, k, n) => {
+    const a = random(m * k, m * 7 + k);
+    const bT = random(n * k, n * 13 + 1); // [n, k]
+    const b = random(k * n, k * 5 + 2); // [k, n]
+    const bias = random(n, 99);
+    for (const withBias of [false, true]) {
+      const bb = withBias ? bias : undefined;
+      const gotT = kernels.matmulT(a, bT, m, k, n, bb);
+      expect(gotT.length).toBe(m * n);
+      expectClose(gotT, reference(a, bT, m, k, n, true, bb), k, `${path} matmulT bias=${withBias}`);
+      expectClose(gotT, portableKernels.matmulT(a, bT, m, k, n, bb), k, `${path} matmulT vs portable`);
+      const got = kernels.matmul(a, b, m, k, n, bb);
+      expectClose(got, reference(a, b, m, k, n, false, bb), k, `${path} matmul bias=${withBias}`);
+      expectClose(got, portableKernels.matmul(a, b, m, k, n, bb), k, `${path} matmul vs portable`);
+    }
+  });
+
+  it('writes into a caller-provided out view and nothing around it', () => {
+    const [m, k, n] = [9, 70, 33];
+    const a = random(m * k, 1);
+    const bT = random(n * k, 2);
+    const backing = new Float32Array(m * n + 20).fill(7);
+    const out = backing.subarray(10, 10 + m * n);
+    const ret = kernels.matmulT(a, bT, m, k, n, undefined, out);
+    expect(ret).toBe(out);
+    expectClose(out, reference(a, bT, m, k, n, true), k, 'out view');
+    expect([...backing.subarray(0, 10), ...backing.subarray(10 + m * n)]).toEqual(new Array(20).fill(7));
+    // Stale contents of out must not leak into the result (no accumulate-into-out).
+    out.fill(1e6);
+    kernels.matmul(a.subarray(0, m * k), random(k * n, 3), m, k, n, undefined, out);
+    expectClose(out, reference(a, random(k * n, 3), m, k, n, false), k, 'refilled out');
+  });
+
+  it('reads operands given as views into larger buffers', () => {
+    const [m, k, n] = [6, 40, 30];
+    const bigA = random(m * k + 13, 4);
+    const a = bigA.subarray(13);
+    const bigB = random(n * k + 5, 5);
+    const bT = bigB.subarray(5);
+    expectClose(kernels.matmulT(a, bT, m, k, n), reference(a, bT, m, k, n, true), k, 'views');
+  });
+
+  it('keeps weights that are reused (pre-packed) correct, including at other shapes and after prepareWeight', () => {
+    const [k, n] = [256, 192];
+    const w = random(n * k, 6); // [n, k]
+    const bias = random(n, 7);
+    kernels.prepareWeight?.(w, k, n, true);
+    for (const m of [1, 16, 3, 128, 16]) {
+      const a = random(m * k, m);
+      expectClose(kernels.matmulT(a, w, m, k, n, bias), reference(a, w, m, k, n, true, bias), k, `reuse m=${m}`);
+    }
+    // The same array reinterpreted with another shape must not hit a packing made for the first one.
+    const a = random(4 * n, 8);
+    expectClose(kernels.matmulT(a, w, 4, n, k), reference(a, w, 4, n, k, true), n, 'other shape');
+    expectClose(kernels.matmul(a.subarray(0, 4 * n), w, 4, n, k), reference(a, w, 4, n, k, false), n, 'other layout');
+  });
+
+  it('notices a reused array whose contents changed', () => {
+    const [m, k, n] = [8, 128, 160];
+    const w = random(n * k, 9);
+    const a = random(m * k, 10);
+    kernels.matmulT(a, w, m, k, n);
+    kernels.matmulT(a, w, m, k, n); // second sighting: a fast path may pack it now
+    for (let i = 0; i < w.length; i++) w[i] *= -0.5;
+    expectClose(kernels.matmulT(a, w, m, k, n), reference(a, w, m, k, n, true), k, 'after modification');
+  });
+
+  it('rejects arrays that are too small for the stated shape', () => {
+    expect(() => kernels.matmulT(new Float32Array(5), new Float32Array(6), 2, 3, 2)).toThrow();
+  });
+});
