@@ -20,6 +20,14 @@ export type NormPlacement = 'pre' | 'post';
 export type PositionalKind = 'learned' | 'sinusoidal' | 'rope' | 'relative_bias';
 /** `gelu_new` is the tanh approximation; `gelu` is exact erf GELU; `silu` = swish. */
 export type Activation = 'gelu_new' | 'gelu' | 'silu' | 'relu';
+/**
+ * RoPE frequency scaling of long-context checkpoints (HF `rope_scaling`): `linear` divides every frequency by
+ * `factor`; `banded` (HF rope_type "llama3") divides low frequencies (wavelength > original_ctx / low_freq_factor)
+ * by `factor`, keeps high ones (wavelength < original_ctx / high_freq_factor) and interpolates in between.
+ */
+export type RopeScaling =
+  | { readonly type: 'linear'; readonly factor: number }
+  | { readonly type: 'banded'; readonly factor: number; readonly low_freq_factor: number; readonly high_freq_factor: number; readonly original_max_position_embeddings: number };
 /** decoder: causal LM; encoder: bidirectional (masked LM); encoder-decoder: seq2seq with cross-attention. */
 export type ModelKind = 'decoder' | 'encoder' | 'encoder-decoder';
 
@@ -59,6 +67,8 @@ export interface ModelConfig {
   readonly positional: PositionalKind;
   /** RoPE base θ (inv_freq_i = θ^(-2i/d_head)); 0 when positional ≠ rope. */
   readonly rope_theta: number;
+  /** Optional RoPE frequency scaling (long-context checkpoints); undefined = plain θ^(-2i/d_head). */
+  readonly rope_scaling?: RopeScaling;
   /** Relative-position buckets and the distance beyond which buckets saturate (relative_bias only; else 0). */
   readonly relative_buckets: number;
   readonly relative_max_distance: number;

@@ -24,7 +24,7 @@ export interface LoadedModel {
 }
 
 export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels): LoadedModel {
-  return { cfg, w, kernels, invFreq: cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta) : undefined };
+  return { cfg, w, kernels, invFreq: cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta, cfg.rope_scaling) : undefined };
 }
 
 export interface RunOptions {

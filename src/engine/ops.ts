@@ -3,7 +3,7 @@
  * Matrix products are not here: they go through the Kernels interface. Sums are accumulated in float64
  * (JS numbers) and stored as float32, which keeps us within float32 rounding of the float64 references.
  */
-import type { Activation, NormKind } from './config';
+import type { Activation, NormKind, RopeScaling } from './config';
 
 /** out[i,:] = LayerNorm(x[i,:]) or RMSNorm(x[i,:]) for each of `rows` rows of width d. */
 export function normRows(kind: NormKind, x: Float32Array, rows: number, d: number, w: Float32Array, b: Float32Array | undefined, eps: number, out: Float32Array = new Float32Array(rows * d)): Float32Array {
@@ -94,10 +94,21 @@ export function scaleInPlace(x: Float32Array, s: number): Float32Array {
   return x;
 }
 
-/** RoPE inverse frequencies θ^(-2i/d_head) for i < d_head/2 (one per rotated pair). */
-export function ropeInvFreq(dHead: number, theta: number): Float64Array {
+/** RoPE inverse frequencies θ^(-2i/d_head) for i < d_head/2 (one per rotated pair), optionally scaled. */
+export function ropeInvFreq(dHead: number, theta: number, scaling?: RopeScaling): Float64Array {
   const f = new Float64Array(dHead / 2);
   for (let i = 0; i < f.length; i++) f[i] = 1 / Math.pow(theta, (2 * i) / dHead);
+  if (scaling?.type === 'linear') return f.map((x) => x / scaling.factor);
+  if (scaling?.type === 'banded') {
+    const { factor, low_freq_factor: lo, high_freq_factor: hi, original_max_position_embeddings: ctx } = scaling;
+    return f.map((x) => {
+      const wavelen = (2 * Math.PI) / x;
+      if (wavelen < ctx / hi) return x; // high frequencies: unchanged
+      if (wavelen > ctx / lo) return x / factor; // low frequencies: fully scaled
+      const smooth = (ctx / wavelen - lo) / (hi - lo);
+      return ((1 - smooth) * x) / factor + smooth * x;
+    });
+  }
   return f;
 }
 

@@ -3,7 +3,7 @@
  * for models that use them, and a reference for any model), learned tables and their similarity, RoPE frequencies and
  * rotation angles, how RoPE makes q·k depend on relative distance, and relative-position buckets.
  */
-import type { ModelConfig } from './config';
+import type { ModelConfig, RopeScaling } from './config';
 import { ropeInvFreq } from './ops';
 
 /**
@@ -54,8 +54,8 @@ export function positionSimilarity(table: Float32Array, nPos: number, d: number,
 }
 
 /** RoPE frequencies: inv_freq per dimension pair (pair i rotates dims i and i + d_head/2) and its wavelength. */
-export function ropeFrequencies(dHead: number, theta: number): { invFreq: Float64Array; wavelength: Float64Array } {
-  const invFreq = ropeInvFreq(dHead, theta);
+export function ropeFrequencies(dHead: number, theta: number, scaling?: RopeScaling): { invFreq: Float64Array; wavelength: Float64Array } {
+  const invFreq = ropeInvFreq(dHead, theta, scaling);
   return { invFreq, wavelength: invFreq.map((f) => (2 * Math.PI) / f) };
 }
 
@@ -118,6 +118,7 @@ export interface PositionalScheme {
   readonly d_model: number;
   readonly d_head: number;
   readonly rope_theta?: number;
+  readonly rope_scaling?: RopeScaling;
   readonly relative_buckets?: number;
   readonly relative_max_distance?: number;
 }
@@ -126,6 +127,7 @@ export function positionalScheme(cfg: ModelConfig): PositionalScheme {
   return {
     kind: cfg.positional, n_ctx: cfg.n_ctx, d_model: cfg.d_model, d_head: cfg.d_head,
     rope_theta: cfg.positional === 'rope' ? cfg.rope_theta : undefined,
+    rope_scaling: cfg.rope_scaling,
     relative_buckets: cfg.positional === 'relative_bias' ? cfg.relative_buckets : undefined,
     relative_max_distance: cfg.positional === 'relative_bias' ? cfg.relative_max_distance : undefined,
   };

@@ -3,11 +3,26 @@
  * grouped-query attention, SwiGLU MLP (W_gate = gate_proj, W_in = up_proj), tied or untied head.
  * Variants that change the computation in ways not implemented here fail at load with UNSUPPORTED_MODEL.
  */
-import { CONFIG_DEFAULTS, type ModelConfig } from '../config';
+import { CONFIG_DEFAULTS, type ModelConfig, type RopeScaling } from '../config';
 import { EngineError } from '../errors';
-import type { FamilyAdapter } from './family';
+import type { FamilyAdapter, HfConfig } from './family';
 import { perLayer } from './family';
 import { bool, int, num, oneOf, requireAbsent, str, tokenId } from './hfConfig';
+
+/** HF rope_scaling → RopeScaling: "linear" and "llama3" are implemented; other schemes fail clearly. */
+function ropeScaling(hf: HfConfig, architecture: string): RopeScaling | undefined {
+  const rs = hf.rope_scaling;
+  if (rs === undefined || rs === null) return undefined;
+  if (typeof rs !== 'object' || Array.isArray(rs)) throw new EngineError('BAD_CONFIG', `${architecture}: "rope_scaling" must be an object or null.`);
+  const r = rs as HfConfig;
+  const type = str(r, 'rope_type', str(r, 'type', 'default'));
+  if (type === 'default') return undefined;
+  if (type === 'linear') return { type: 'linear', factor: num(r, 'factor') };
+  if (type === 'llama3') {
+    return { type: 'banded', factor: num(r, 'factor'), low_freq_factor: num(r, 'low_freq_factor'), high_freq_factor: num(r, 'high_freq_factor'), original_max_position_embeddings: int(r, 'original_max_position_embeddings') };
+  }
+  throw new EngineError('UNSUPPORTED_MODEL', `${architecture}: "rope_scaling": ${JSON.stringify(rs)} is not supported yet (implemented: linear, llama3).`);
+}
 
 export const llama: FamilyAdapter = {
   family: 'llama',
@@ -19,7 +34,6 @@ export const llama: FamilyAdapter = {
     if (!Number.isInteger(dh) || H % Hkv !== 0 || dh % 2 !== 0) {
       throw new EngineError('BAD_CONFIG', `${architecture}: inconsistent heads (hidden ${d}, heads ${H}, kv heads ${Hkv}, head_dim ${dh}).`);
     }
-    requireAbsent(hf, 'rope_scaling', architecture, 'only unscaled RoPE is implemented');
     requireAbsent(hf, 'sliding_window', architecture, 'sliding-window attention');
     if (num(hf, 'partial_rotary_factor', 1) !== 1) requireAbsent(hf, 'partial_rotary_factor', architecture, 'partial rotary embeddings');
     return {
@@ -29,7 +43,7 @@ export const llama: FamilyAdapter = {
       n_layers: int(hf, 'num_hidden_layers'), n_ctx: int(hf, 'max_position_embeddings', 2048),
       d_vocab: int(hf, 'vocab_size'), d_mlp: int(hf, 'intermediate_size'),
       norm: 'rmsnorm', norm_eps: num(hf, 'rms_norm_eps', 1e-6), norm_bias: false,
-      positional: 'rope', rope_theta: num(hf, 'rope_theta', 10000),
+      positional: 'rope', rope_theta: num(hf, 'rope_theta', 10000), rope_scaling: ropeScaling(hf, architecture),
       act: oneOf(str(hf, 'hidden_act', 'silu'), ['silu'] as const, 'hidden_act', architecture), gated_mlp: true,
       attn_scale: 1 / Math.sqrt(dh),
       attn_qkv_bias: bool(hf, 'attention_bias', false), attn_out_bias: bool(hf, 'attention_bias', false),

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { adapterFor, architectureOf, ARCHITECTURES, supportedArchitectures } from '../../../src/engine/architectures';
 import type { Checkpoint } from '../../../src/engine/checkpoint';
 import { EngineError } from '../../../src/engine/errors';
+import { ropeInvFreq } from '../../../src/engine/ops';
 import { parseSentencePieceModel } from '../../../src/engine/targetTokenizer';
 import { canonicalShapes, loadCanonicalTensors } from '../../../src/engine/weights';
 import { modelDir } from '../../support/fixtures';
@@ -147,13 +148,32 @@ describe('Llama adapter', () => {
     expect(tensors.get('blocks.0.mlp.b_gate')!.length).toBe(12);
   });
   it('fails clearly on rope_scaling, sliding windows and other activations', () => {
-    const e = engineError(() => load({ ...llamaConfig, rope_scaling: { rope_type: 'llama3', factor: 8 } }, llamaShapes()));
+    const e = engineError(() => load({ ...llamaConfig, rope_scaling: { rope_type: 'yarn', factor: 8 } }, llamaShapes()));
     expect(e.code).toBe('UNSUPPORTED_MODEL');
-    expect(e.message).toBe('LlamaForCausalLM: "rope_scaling": {"rope_type":"llama3","factor":8} is not supported yet (only unscaled RoPE is implemented).');
+    expect(e.message).toBe('LlamaForCausalLM: "rope_scaling": {"rope_type":"yarn","factor":8} is not supported yet (implemented: linear, llama3).');
+    expect(engineError(() => load({ ...llamaConfig, rope_scaling: { type: 'dynamic', factor: 2 } }, llamaShapes())).code).toBe('UNSUPPORTED_MODEL');
+    expect(engineError(() => load({ ...llamaConfig, rope_scaling: { rope_type: 'llama3', factor: 8 } }, llamaShapes())).message).toMatch(/"low_freq_factor" is missing/);
     expect(engineError(() => load({ ...llamaConfig, sliding_window: 4096 }, llamaShapes())).message).toMatch(/sliding_window/);
     expect(engineError(() => load({ ...llamaConfig, hidden_act: 'gelu' }, llamaShapes())).message).toMatch(/hidden_act "gelu" is not supported yet; supported: silu/);
     expect(engineError(() => load({ ...llamaConfig, num_key_value_heads: 3 }, llamaShapes())).code).toBe('BAD_CONFIG');
     expect(engineError(() => load({ ...llamaConfig, hidden_size: 'big' }, llamaShapes())).message).toMatch(/"hidden_size" must be a non-negative integer/);
+  });
+});
+
+describe('RoPE scaling (HF rope_scaling)', () => {
+  it('maps linear and llama3 and scales the frequencies like transformers', () => {
+    expect(load({ ...llamaConfig, rope_scaling: { type: 'linear', factor: 4 } }, llamaShapes()).cfg.rope_scaling).toEqual({ type: 'linear', factor: 4 });
+    expect(load({ ...llamaConfig, rope_scaling: { rope_type: 'default' } }, llamaShapes()).cfg.rope_scaling).toBeUndefined();
+    const cfg = load({ ...llamaConfig, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 1000 } }, llamaShapes()).cfg;
+    // d_head 8, θ 1e4 → inv_freq 1, 0.1, 0.01, 0.001 (wavelengths 6.3, 63, 628, 6283; bands at 250 and 1000)
+    const f = ropeInvFreq(8, 10000, cfg.rope_scaling);
+    expect(f[0]).toBeCloseTo(1, 12);
+    expect(f[1]).toBeCloseTo(0.1, 12);
+    const smooth = (1000 / (2 * Math.PI / 0.01) - 1) / 3; // 0.19718…
+    expect(f[2]).toBeCloseTo((1 - smooth) * 0.01 / 8 + smooth * 0.01, 12);
+    expect(f[2]).toBeCloseTo(0.00297535, 7);
+    expect(f[3]).toBeCloseTo(0.001 / 8, 12);
+    ropeInvFreq(8, 10000, { type: 'linear', factor: 2 }).forEach((x, i) => expect(x).toBeCloseTo([0.5, 0.05, 0.005, 0.0005][i], 12));
   });
 });
 
