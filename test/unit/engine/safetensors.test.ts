@@ -221,3 +221,38 @@ describe('files on disk', () => {
     f.close();
   });
 });
+
+describe('lazy reading', () => {
+  it('opening a 600 MB checkpoint and reading one small tensor allocates only that tensor; F16 widening needs no full-size scratch', () => {
+    // A sparse file: a 400 MB F16 tensor nobody reads, a 64 MB F16 tensor, and a tiny F32 one at the end.
+    const big = 200_000_000;
+    const mid = 32_000_000;
+    const header = JSON.stringify({
+      huge: { dtype: 'F16', shape: [big], data_offsets: [0, 2 * big] },
+      mid: { dtype: 'F16', shape: [mid], data_offsets: [2 * big, 2 * big + 2 * mid] },
+      small: { dtype: 'F32', shape: [2], data_offsets: [2 * big + 2 * mid, 2 * big + 2 * mid + 8] },
+    });
+    const p = path.join(tmp, 'sparse.safetensors');
+    const head = Buffer.alloc(8 + header.length);
+    head.writeBigUInt64LE(BigInt(header.length), 0);
+    head.write(header, 8);
+    fs.writeFileSync(p, head);
+    const size = head.length + 2 * big + 2 * mid + 8;
+    fs.truncateSync(p, size - 8);
+    fs.appendFileSync(p, Buffer.from(f32Bytes([5, 6])));
+    try {
+      const before = process.memoryUsage().arrayBuffers;
+      const f = SafetensorsFile.open(p);
+      expect([...f.read('small')]).toEqual([5, 6]);
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4e6);
+      const m = f.read('mid'); // 128 MB of float32 out; the 64 MB of F16 in go through a 1 MB scratch buffer
+      const grew = process.memoryUsage().arrayBuffers - before;
+      expect(m.length).toBe(mid);
+      expect(m[mid - 1]).toBe(0);
+      expect(grew).toBeLessThan(4 * mid + 8e6);
+      f.close();
+    } finally {
+      fs.rmSync(p);
+    }
+  });
+});
