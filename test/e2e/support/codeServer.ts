@@ -2,10 +2,9 @@
  * Starts and stops code-server 4.100.3 (VS Code 1.100.3 with a Node extension host) on 127.0.0.1 with a free port,
  * a throw-away user-data dir and settings that keep the workbench quiet. See ../shared/docs/real-vscode-e2e.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { CODE_SERVER_BIN, TEST_OUTPUT } from './paths';
 
@@ -146,5 +145,12 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Default tmp dir for helpers that need one outside a run. */
-export const scratch = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'te-'));
+/** `code-server --install-extension <vsix> --extensions-dir <dir>`, as a user would install a packaged build. */
+export function installVsix(vsix: string, extensionsDir: string): string {
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  const config = path.join(extensionsDir, '..', 'install-config.yaml');
+  fs.writeFileSync(config, '');
+  const r = spawnSync(CODE_SERVER_BIN, ['--config', config, '--extensions-dir', extensionsDir, '--install-extension', vsix], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`--install-extension failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
