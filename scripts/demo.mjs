@@ -1,3 +1,4 @@
+/* global fetch */
 // `npm run demo`: builds the extension, installs code-server if needed, writes a sample workspace (a prose file and
 // a TypeScript file), installs the built extension into the demo's extensions folder, starts code-server on
 // 127.0.0.1 and prints the URL. Runs until Ctrl+C.
