@@ -3,7 +3,10 @@
  * opening VS Code costs nothing until a Transformer command runs.
  */
 import * as vscode from 'vscode';
+import { EngineClient } from './engine-host/client';
 import { EnginePool } from './engine-host/pool';
+import { ExplorerSession } from './session/explorerSession';
+import { modelStoreFor, resolveConfiguredModel } from './session/modelResolver';
 import { EXPLORER_VIEW_ID, ExplorerViewProvider } from './ui/explorerView';
 import { WelcomePanel } from './ui/welcomePanel';
 
@@ -11,6 +14,8 @@ import { WelcomePanel } from './ui/welcomePanel';
 export interface TransformerExplorerApi {
   /** The open welcome panel, if any (tests use its `ready` and `ping()`). */
   welcomePanel(): WelcomePanel | undefined;
+  /** The analysis session shared by every view, hover and the side panel. */
+  readonly session: ExplorerSession;
 }
 
 export function activate(context: vscode.ExtensionContext): TransformerExplorerApi {
@@ -19,12 +24,21 @@ export function activate(context: vscode.ExtensionContext): TransformerExplorerA
   const enginePool = (): EnginePool =>
     (pool ??= new EnginePool({
       workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'engine-worker.js').fsPath,
+      idleTimeoutMs: 10 * 60_000,
       log: (m) => log.info(`[engine] ${m}`),
     }));
+  let client: EngineClient | undefined;
+  const engine = (): EngineClient => (client ??= new EngineClient(enginePool()));
+  const settings = () => {
+    const cfg = vscode.workspace.getConfiguration('transformerExplorer');
+    return { maxTokens: cfg.get<number>('maxTokens') ?? 0, maxCharacters: cfg.get<number>('maxCharacters') ?? 200_000 };
+  };
+  const session = new ExplorerSession(engine, async () => resolveConfiguredModel(modelStoreFor(context)), settings);
 
   const explorer = new ExplorerViewProvider(context);
   context.subscriptions.push(
     log,
+    session,
     explorer,
     { dispose: () => void pool?.dispose() },
     vscode.commands.registerCommand('transformerExplorer.showWelcome', () => {
@@ -34,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): TransformerExplorerA
     vscode.commands.registerCommand('transformerExplorer.internal.pingWorker', () => enginePool().ping()),
     vscode.window.registerWebviewViewProvider(EXPLORER_VIEW_ID, explorer),
   );
-  return { welcomePanel: () => WelcomePanel.instance };
+  return { welcomePanel: () => WelcomePanel.instance, session };
 }
 
 export function deactivate(): void {
