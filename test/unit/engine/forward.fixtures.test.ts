@@ -20,6 +20,15 @@ function checkStack(model: string, t: Trace, tensors: ReturnType<typeof readRefe
   checkClose(diffs, model, 'resid', t.finalHidden, ref(tensors, `${attnName.replace(/(self_)?attn$/, '')}resid.final`), `${label} resid.final`);
 }
 
+/** The head-math view's weights (recomputed from the stored residual) equal the recorded pattern row. */
+function checkHeadMath(t: Trace, layer: number, head: number, query: number): void {
+  const m = t.headMath(layer, head, query);
+  const row = t.patternRow(layer, head, query);
+  expect(m.weights).toHaveLength(t.causal ? query + 1 : t.n);
+  m.weights.forEach((w, j) => expect(Math.abs(w - row[j]), `key ${j}`).toBeLessThan(1e-6));
+  expect(m.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+}
+
 describe.each(['stories260K', 'tiny-random-gpt2'])('%s (decoder-only)', (name) => {
   let model: Model;
   beforeAll(() => { model = loadModel(modelDir(name)); });
@@ -31,6 +40,7 @@ describe.each(['stories260K', 'tiny-random-gpt2'])('%s (decoder-only)', (name) =
     const tensors = readReferenceTensors(name, c.name);
     checkLogits(diffs, name, t.logitsAt(c.logits_positions), ref(tensors, 'logits'), c.name);
     checkStack(name, t, tensors, 'attn', c.attn_query_positions, c.name);
+    checkHeadMath(t, t.nLayers - 1, t.nHeads - 1, t.n - 1);
     expect(c.top_next).toHaveLength(t.n);
     c.top_next!.forEach((want, p) => checkTop5(diffs, name, t.topK(p, 5), want, `${c.name} top_next[${p}]`));
     if (c.generate_greedy) {
@@ -58,6 +68,7 @@ describe('tiny-random-bert (masked LM)', () => {
     const masks = model.maskPositions(await model.tokenize(c.text));
     expect(masks).toEqual(c.mask_positions);
     c.top_mask!.forEach(({ position, top5 }) => checkTop5(diffs, name, t.topK(position, 5), top5, `${c.name} top_mask@${position}`));
+    if (c.name === 'mask_short') checkHeadMath(t, 2, 1, 4);
   });
 });
 
@@ -82,6 +93,10 @@ describe.each(['tiny-random-marian', 'tiny-random-t5'])('%s (encoder-decoder)', 
     }
     c.top_next!.forEach((want, p) => checkTop5(diffs, name, r.decoder.topK(p, 5), want, `${c.name} top_next[${p}]`));
     expect(() => r.encoder.logitsAt([0])).toThrow(/no language-model head/);
+    if (c.name === 'short_english') {
+      checkHeadMath(r.encoder, 1, 2, 3);
+      checkHeadMath(r.decoder, 1, 3, r.decoder.n - 1);
+    }
   });
 });
 
