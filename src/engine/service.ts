@@ -158,7 +158,7 @@ export class EngineService {
     return { position: pos, token: viewTokens(t.tokens)[pos], layer, head: args.head, attended, next, actual };
   }
 
-  /** BERT-style: replace one token by [MASK], re-run the encoder and return the top-k at that position. */
+  /** Masked-LM models: replace one token by the mask token, re-run the encoder and return the top-k at that position. */
   async maskToken(traceId: unknown, position: unknown, k = 5): Promise<TopEntry[]> {
     const stored = this.stored(traceId);
     const model = stored.model;
