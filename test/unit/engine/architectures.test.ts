@@ -1,10 +1,14 @@
 // Family adapters and loud loading: config → ModelConfig, every canonical tensor filled once with the right
 // shape, every checkpoint tensor accounted for, and clear errors for unsupported variants.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adapterFor, architectureOf, ARCHITECTURES, supportedArchitectures } from '../../../src/engine/architectures';
-import type { Checkpoint } from '../../../src/engine/checkpoint';
+import { openCheckpoint, type Checkpoint } from '../../../src/engine/checkpoint';
 import { EngineError } from '../../../src/engine/errors';
+import { loadModel } from '../../../src/engine/model';
+import { encodeSafetensors } from '../../../src/engine/safetensorsWriter';
 import { ropeInvFreq } from '../../../src/engine/ops';
 import { parseSentencePieceModel } from '../../../src/engine/targetTokenizer';
 import { canonicalShapes, loadCanonicalTensors } from '../../../src/engine/weights';
@@ -157,6 +161,46 @@ describe('Llama adapter', () => {
     expect(engineError(() => load({ ...llamaConfig, hidden_act: 'gelu' }, llamaShapes())).message).toMatch(/hidden_act "gelu" is not supported yet; supported: silu/);
     expect(engineError(() => load({ ...llamaConfig, num_key_value_heads: 3 }, llamaShapes())).code).toBe('BAD_CONFIG');
     expect(engineError(() => load({ ...llamaConfig, hidden_size: 'big' }, llamaShapes())).message).toMatch(/"hidden_size" must be a non-negative integer/);
+  });
+});
+
+describe('loading a real checkpoint folder through loadModel', () => {
+  function copyWith(change: (name: string, shape: number[], data: Float32Array) => { shape: number[]; data: Float32Array } | null, config?: Record<string, unknown>): string {
+    const src = modelDir('tiny-random-gpt2');
+    const ckpt = openCheckpoint(src);
+    const tensors = ckpt.names().flatMap((name) => {
+      const t = change(name, ckpt.shape(name), ckpt.read(name));
+      return t ? [{ name, ...t }] : [];
+    });
+    ckpt.close();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'te-arch-'));
+    fs.writeFileSync(path.join(dir, 'model.safetensors'), encodeSafetensors(tensors));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config ?? JSON.parse(fs.readFileSync(path.join(src, 'config.json'), 'utf8'))));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+    return dir;
+  }
+  it('a wrong-shaped tensor fails naming the tensor and both shapes', () => {
+    const dir = copyWith((name, shape, data) => (name === 'transformer.wpe.weight' ? { shape: [255, 48], data: data.slice(0, 255 * 48) } : { shape, data }));
+    const e = engineError(() => loadModel(dir));
+    expect(e.code).toBe('BAD_CHECKPOINT');
+    expect(e.message).toBe('Tensor "transformer.wpe.weight" has shape [255, 48] but pos_embed.W_pos needs [256, 48].');
+    fs.rmSync(dir, { recursive: true });
+  });
+  it('a fused tensor of the wrong width names the checkpoint tensor', () => {
+    const dir = copyWith((name, shape, data) => (name === 'transformer.h.1.attn.c_attn.weight' ? { shape: [48, 96], data: data.slice(0, 48 * 96) } : { shape, data }));
+    const e = engineError(() => loadModel(dir));
+    expect(e.message).toMatch(/^blocks\.1\.attn\.W_V: cannot take 96:144 of axis 1 of "transformer\.h\.1\.attn\.c_attn\.weight" with shape \[48, 96\]/);
+    fs.rmSync(dir, { recursive: true });
+  });
+  it('an unknown architecture fails before anything else is read', () => {
+    const dir = copyWith((_, shape, data) => ({ shape, data }), { architectures: ['FalconForCausalLM'], model_type: 'falcon' });
+    expect(() => loadModel(dir)).toThrow(`not supported yet: FalconForCausalLM; supported: ${supportedArchitectures().join(', ')}.`);
+    fs.rmSync(dir, { recursive: true });
+  });
+  it('a good copy loads and reports its parameters', () => {
+    const dir = copyWith((_, shape, data) => ({ shape, data }));
+    expect(loadModel(dir).info).toMatchObject({ family: 'gpt2', n_layers: 3, n_heads: 3, d_model: 48, d_vocab: 50257, n_ctx: 256, params: 2509536 });
+    fs.rmSync(dir, { recursive: true });
   });
 });
 
