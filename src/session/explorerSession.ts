@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine-host/client';
 import type { AnalyzeResult, HoverInfo, ModelSummary } from '../engine/service';
+import type { GenerateResult } from '../engine/model';
 import { EngineError } from '../engine/errors';
 import type { Aggregation, SliceRequest, SliceResponse, ViewToken } from '../protocol/views';
 import { AnalysedRange, tokenIndexAt } from './analysedRange';
@@ -94,7 +95,7 @@ export class ExplorerSession implements vscode.Disposable {
 
   constructor(
     private readonly engine: () => EngineClient,
-    private readonly resolveModel: ModelResolver,
+    private resolveModel: ModelResolver,
     private readonly settings: () => { maxTokens: number; maxCharacters: number } = () => ({ maxTokens: 0, maxCharacters: 200_000 }),
   ) {
     this.disposables.push(
@@ -183,6 +184,42 @@ export class ExplorerSession implements vscode.Disposable {
       this.setControls({}); // clamp layer/head to the new model
       this.analysisEmitter.fire(analysis);
       return analysis;
+    } finally {
+      sub?.dispose();
+      this.setBusy(-1);
+    }
+  }
+
+  /**
+   * Lets the workflow layer wrap model resolution (e.g. offer a download when the configured model is missing, then
+   * continue the same analysis).
+   */
+  wrapModelResolver(wrap: (inner: ModelResolver) => ModelResolver): void {
+    this.resolveModel = wrap(this.resolveModel);
+  }
+
+  /** Token count of a text with a model's tokenizer only (no weights): the status bar's live count. */
+  async countTokens(dir: string, text: string, signal?: AbortSignal): Promise<number> {
+    return (await this.engine().tokenize(dir, text, { channel: 'tokenize.count', signal })).ids.length;
+  }
+
+  /** Continues a text with the configured model (greedy when temperature is 0/absent, else sampled with the seed). */
+  async generate(req: { text: string; maxNewTokens: number; temperature?: number; seed?: number; token?: vscode.CancellationToken; onProgress?: (message: string, fraction?: number) => void }): Promise<GenerateResult & { model: ResolvedModelDir }> {
+    if (req.text.trim().length === 0) throw new EngineError('BAD_INPUT', 'There is no text to continue.', 'Select some text, or open a file that has some.');
+    const abort = new AbortController();
+    const sub = req.token?.onCancellationRequested(() => abort.abort());
+    this.setBusy(+1);
+    try {
+      req.onProgress?.('Finding the model…');
+      const model = await this.resolveModel(req.token);
+      req.onProgress?.(`Loading ${model.label}…`);
+      await this.engine().loadModel(model.dir, { signal: abort.signal });
+      req.onProgress?.('Generating…', 0);
+      const r = await this.engine().generate({ dir: model.dir, text: req.text, maxNewTokens: req.maxNewTokens, temperature: req.temperature, seed: req.seed }, {
+        signal: abort.signal,
+        onProgress: (e) => { if (e.total > 0) req.onProgress?.(`Token ${e.done} of ${e.total}`, e.done / e.total); },
+      });
+      return { ...r, model };
     } finally {
       sub?.dispose();
       this.setBusy(-1);
