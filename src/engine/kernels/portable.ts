@@ -1,3 +1,4 @@
+import { applyActivation, gatedActivation, normRows, softmaxRows } from '../ops';
 import { checkGemmArgs } from './check';
 import type { Kernels } from './types';
 
@@ -31,6 +32,10 @@ export const portableKernels: Kernels = {
     }
     return out;
   },
+  activation: applyActivation,
+  gatedActivation,
+  softmaxRows,
+  normRows,
   prepareWeight() {
     // Nothing to pack: plain loops read the weight as stored.
   },

@@ -1,3 +1,5 @@
+import type { Activation, NormKind } from '../config';
+
 /**
  * The numeric kernels the forward pass is written against. Row-major Float32 everywhere.
  * A portable TypeScript implementation always exists; faster paths implement the same interface
@@ -10,6 +12,14 @@ export interface Kernels {
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias?: Float32Array, out?: Float32Array): Float32Array;
   /** out[m,n] = a[m,k] · bᵀ where `b` is stored [n, k] (nn.Linear / embedding layout) (+ bias[n]). */
   matmulT(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias?: Float32Array, out?: Float32Array): Float32Array;
+  /** x = act(x) in place (same semantics as ops.applyActivation). */
+  activation(kind: Activation, x: Float32Array): Float32Array;
+  /** gate = act(gate) ⊙ up in place (SwiGLU / gated GELU; as ops.gatedActivation). */
+  gatedActivation(kind: Activation, gate: Float32Array, up: Float32Array): Float32Array;
+  /** Softmax of each row of x [rows, cols] in place; -Infinity entries (masked) become exactly 0 (as ops.softmaxRows). */
+  softmaxRows(x: Float32Array, rows: number, cols: number): Float32Array;
+  /** LayerNorm or RMSNorm of each row of x [rows, d] into `out` (default: a new array; never x itself) (as ops.normRows). */
+  normRows(kind: NormKind, x: Float32Array, rows: number, d: number, w: Float32Array, b: Float32Array | undefined, eps: number, out?: Float32Array): Float32Array;
   /**
    * Optional hint, called once per weight matrix at load: `b` is a constant that will be the right-hand side
    * of many products (stored [n, k] for matmulT when `transposed`, else [k, n] for matmul). A path may pre-pack

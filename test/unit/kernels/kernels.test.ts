@@ -125,3 +125,55 @@ describe.each(paths)('kernel path $path', ({ path, k: kernels }) => {
     expect(() => kernels.matmulT(new Float32Array(5), new Float32Array(6), 2, 3, 2)).toThrow();
   });
 });
+
+const ACTIVATIONS = ['gelu_new', 'gelu', 'silu', 'relu'] as const;
+
+describe.each(paths)('element-wise kernels on path $path', ({ path, k: kernels }) => {
+  // Sizes below and above the native-call threshold, including odd ones.
+  const SIZES = [1, 17, 767, 4096, 5000, 128 * 3072];
+
+  it.each(ACTIVATIONS)('%s matches the portable activation in place', (kind) => {
+    for (const n of SIZES) {
+      const x = random(n, n + 1).map((v) => v * 6);
+      const want = portableKernels.activation(kind, x.slice());
+      const got = kernels.activation(kind, x);
+      expect(got).toBe(x);
+      expectClose(got, want, 40, `${path} ${kind} n=${n}`);
+      const gate = random(n, n + 2).map((v) => v * 4);
+      const up = random(n, n + 3);
+      const gWant = portableKernels.gatedActivation(kind, gate.slice(), up);
+      expectClose(kernels.gatedActivation(kind, gate, up), gWant, 40, `${path} gated ${kind} n=${n}`);
+    }
+  });
+
+  it('softmaxRows matches portable, with masked (-Infinity) entries exactly 0', () => {
+    for (const [rows, cols] of [[1, 1], [3, 17], [12 * 128, 128], [65, 63], [5, 1024]]) {
+      const x = random(rows * cols, rows + cols).map((v) => v * 20);
+      for (let r = 0; r < rows; r++) x.fill(-Infinity, r * cols + Math.min(cols - 1, r % cols) + 1, (r + 1) * cols); // causal-style mask
+      const want = portableKernels.softmaxRows(x.slice(), rows, cols);
+      const got = kernels.softmaxRows(x, rows, cols);
+      expect(got).toBe(x);
+      expectClose(got, want, 8, `${path} softmax ${rows}x${cols}`);
+      for (let r = 0; r < rows; r++) {
+        for (let c = Math.min(cols - 1, r % cols) + 1; c < cols; c++) expect(got[r * cols + c]).toBe(0);
+      }
+    }
+  });
+
+  it.each(['layernorm', 'rmsnorm'] as const)('%s rows match portable, with and without bias and out', (kind) => {
+    for (const [rows, d] of [[1, 7], [3, 48], [128, 768], [17, 65]]) {
+      const x = random(rows * d, rows * d).map((v) => v * 3 + 0.5);
+      const w = random(d, 5);
+      const b = random(d, 6);
+      for (const bias of [undefined, b]) {
+        const want = portableKernels.normRows(kind, x, rows, d, w, bias, 1e-5);
+        expectClose(kernels.normRows(kind, x, rows, d, w, bias, 1e-5), want, 32, `${path} ${kind} ${rows}x${d}`);
+        const backing = new Float32Array(rows * d + 8).fill(3);
+        const out = backing.subarray(4, 4 + rows * d);
+        expect(kernels.normRows(kind, x, rows, d, w, bias, 1e-6, out)).toBe(out);
+        expectClose(out, portableKernels.normRows(kind, x, rows, d, w, bias, 1e-6), 32, `${path} ${kind} into out`);
+        expect([...backing.subarray(0, 4), ...backing.subarray(4 + rows * d)]).toEqual([3, 3, 3, 3, 3, 3, 3, 3]);
+      }
+    }
+  });
+});

@@ -11,7 +11,9 @@
  */
 import { checkGemmArgs } from '../check';
 import { portableKernels } from '../portable';
+import type { Activation, NormKind } from '../../config';
 import type { Kernels } from '../types';
+import { OrtElementwise } from './elementwise';
 import { encodeModel } from './proto';
 import type { NativeSession, OrtRuntime, OrtTensor } from './runtime';
 
@@ -62,9 +64,28 @@ export class OnnxKernels implements Kernels {
   private readonly zeros = new Map<number, Float32Array>();
   private readonly live = new Set<NativeSession>();
 
+  private readonly elementwise: OrtElementwise;
+
   constructor(private readonly rt: OrtRuntime, options: OnnxKernelOptions = {}) {
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
     this.prepack = options.prepack ?? true;
+    this.elementwise = new OrtElementwise(rt, this.threads);
+  }
+
+  activation(kind: Activation, x: Float32Array): Float32Array {
+    return this.elementwise.activation(kind, x);
+  }
+
+  gatedActivation(kind: Activation, gate: Float32Array, up: Float32Array): Float32Array {
+    return this.elementwise.gatedActivation(kind, gate, up);
+  }
+
+  softmaxRows(x: Float32Array, rows: number, cols: number): Float32Array {
+    return this.elementwise.softmaxRows(x, rows, cols);
+  }
+
+  normRows(kind: NormKind, x: Float32Array, rows: number, d: number, w: Float32Array, b: Float32Array | undefined, eps: number, out?: Float32Array): Float32Array {
+    return this.elementwise.normRows(kind, x, rows, d, w, b, eps, out);
   }
 
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias?: Float32Array, out = new Float32Array(m * n)): Float32Array {
@@ -80,6 +101,7 @@ export class OnnxKernels implements Kernels {
   }
 
   dispose(): void {
+    this.elementwise.dispose();
     for (const s of this.live) s.dispose();
     this.live.clear();
     this.dynamic.clear();

@@ -25,9 +25,18 @@ class Writer {
     return this;
   }
 
-  /** Varint field (wire type 0). */
+  /** Varint field (wire type 0); negative int64 values take ten bytes of two's complement, as protobuf does. */
   int(field: number, v: number): this {
-    return this.varint(field * 8).varint(v);
+    this.varint(field * 8);
+    if (v >= 0) return this.varint(v);
+    if (!Number.isSafeInteger(v)) throw new RangeError(`varint out of range: ${v}`);
+    let u = BigInt.asUintN(64, BigInt(v));
+    while (u >= 0x80n) {
+      this.small.push(Number(u & 0x7fn) | 0x80);
+      u >>= 7n;
+    }
+    this.small.push(Number(u));
+    return this;
   }
 
   /** 32-bit float field (wire type 5). */
@@ -95,7 +104,7 @@ export interface Initializer {
   readonly data: Float32Array;
 }
 
-export type AttrValue = { readonly int: number } | { readonly float: number } | { readonly ints: readonly number[] };
+export type AttrValue = { readonly int: number } | { readonly float: number } | { readonly ints: readonly number[] } | { readonly string: string };
 
 export interface NodeSpec {
   readonly op: string;
@@ -111,6 +120,8 @@ export interface GraphSpec {
   readonly inputs: readonly ValueInfo[];
   readonly outputs: readonly ValueInfo[];
   readonly initializers?: readonly Initializer[];
+  /** Default-domain opset (17 unless an op needs a newer one, e.g. Gelu: 20). */
+  readonly opset?: number;
   /** Extra operator sets (e.g. com.microsoft for contrib ops). */
   readonly extraOpsets?: readonly { domain: string; version: number }[];
 }
@@ -118,6 +129,7 @@ export interface GraphSpec {
 const FLOAT = 1; // TensorProto.DataType.FLOAT
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
+const ATTR_STRING = 3;
 const ATTR_INTS = 7;
 
 function valueInfo(w: Writer, v: ValueInfo): void {
@@ -140,6 +152,7 @@ function node(w: Writer, n: NodeSpec, index: number): void {
       a.string(1, name);
       if ('int' in value) a.int(3, value.int).int(20, ATTR_INT);
       else if ('float' in value) a.float(2, value.float).int(20, ATTR_FLOAT);
+      else if ('string' in value) a.string(4, value.string).int(20, ATTR_STRING);
       else {
         for (const v of value.ints) a.int(8, v);
         a.int(20, ATTR_INTS);
@@ -158,10 +171,10 @@ function initializer(w: Writer, t: Initializer): void {
   w.raw(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)); // little-endian, as ONNX requires
 }
 
-/** Serialises a single-graph ModelProto (IR version 8, default opset 17). */
+/** Serialises a single-graph ModelProto (IR version 9, default opset 17 unless given). */
 export function encodeModel(g: GraphSpec): Uint8Array {
   const w = new Writer();
-  w.int(1, 8); // ir_version
+  w.int(1, 9); // ir_version (9 covers opsets up to 20)
   w.string(2, 'transformer-explorer'); // producer_name
   w.message(7, (graph) => {
     g.nodes.forEach((n, i) => graph.message(1, (nw) => node(nw, n, i)));
@@ -170,7 +183,7 @@ export function encodeModel(g: GraphSpec): Uint8Array {
     for (const i of g.inputs) graph.message(11, (v) => valueInfo(v, i));
     for (const o of g.outputs) graph.message(12, (v) => valueInfo(v, o));
   });
-  w.message(8, (op) => op.string(1, '').int(2, 17));
+  w.message(8, (op) => op.string(1, '').int(2, g.opset ?? 17));
   for (const o of g.extraOpsets ?? []) w.message(8, (op) => op.string(1, o.domain).int(2, o.version));
   return w.finish();
 }

@@ -59,6 +59,12 @@ export class WasmKernels implements Kernels {
     return this.gemm(a, b, m, k, n, true, bias, out);
   }
 
+  // Element-wise work stays in JavaScript on this path (the GEMMs dominate its time).
+  readonly activation = portableKernels.activation;
+  readonly gatedActivation = portableKernels.gatedActivation;
+  readonly softmaxRows = portableKernels.softmaxRows;
+  readonly normRows = portableKernels.normRows;
+
   prepareWeight(): void {
     // Weights are copied in per call; nothing to keep.
   }
