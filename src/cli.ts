@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isEngineError } from './engine/errors';
+import type { KernelPreference } from './engine/kernels/select';
 import { loadModel, type Model } from './engine/model';
 import type { Trace } from './engine/trace';
 import { writeSafetensors, type NamedTensor } from './engine/safetensorsWriter';
@@ -37,6 +38,8 @@ Commands:
 
 Common options:
   --no-special-tokens   do not add the tokenizer's special tokens (BOS, [CLS]…); they are added by default
+  --kernels <path>      portable (default: plain loops accumulating in float64, the reference path),
+                        wasm, onnx or auto (fastest available); env TE_KERNELS overrides
   -h, --help            show this help
 
 Input text: the file is read as UTF-8 exactly as stored; nothing is trimmed, so a trailing newline is
@@ -58,7 +61,7 @@ function parse(argv: string[]): { command: string; flags: Flags } {
         model: { type: 'string' }, 'text-file': { type: 'string' }, 'target-file': { type: 'string' }, out: { type: 'string' },
         'logits-positions': { type: 'string' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' },
         seed: { type: 'string' }, json: { type: 'boolean' }, 'stop-at-eos': { type: 'boolean' },
-        'no-special-tokens': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'no-special-tokens': { type: 'boolean' }, kernels: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -93,7 +96,9 @@ function nonNegativeInt(flags: Flags, name: string, fallback?: number): number {
 function openModel(flags: Flags): Model {
   const dir = required(flags, 'model');
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--model ${dir} is not a directory`);
-  return loadModel(dir);
+  const kernels = (flags.kernels as string | undefined) ?? 'portable';
+  if (!['portable', 'wasm', 'onnx', 'auto'].includes(kernels)) throw new UsageError(`--kernels must be portable, wasm, onnx or auto, got "${kernels}"`);
+  return loadModel(dir, { kernels: kernels as KernelPreference });
 }
 
 /** all | last | comma-separated positions (each must exist; order kept). */

@@ -9,7 +9,7 @@ import type { ModelConfig } from './config';
 import { EngineError } from './errors';
 import { hookName, type AttnKind, type HookKind, type Recorder } from './hooks';
 import type { Kernels } from './kernels/types';
-import { addInPlace, applyActivation, applyRope, gatedActivation, mergeHeads, normRows, ropeInvFreq, scaleInPlace, softmaxRows, splitHeads } from './ops';
+import { addInPlace, applyRope, mergeHeads, ropeInvFreq, scaleInPlace, splitHeads } from './ops';
 import { reserveCache, type KVCache } from './kvcache';
 import { relativeBucket } from './positional';
 import type { AttnWeights, BlockWeights, Linear, MlpWeights, ModelWeights, Norm, StackWeights } from './weights';
@@ -23,7 +23,13 @@ export interface LoadedModel {
   readonly invFreq?: Float64Array;
 }
 
+/** Derives load-time tables and tells the kernels which matrices are constant right-hand sides (they may pre-pack them). */
 export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels): LoadedModel {
+  const linears = [w.encoder, w.decoder].flatMap((s) => s?.blocks ?? []).flatMap((b) =>
+    [b.attn, b.crossAttn].flatMap((a) => (a ? [a.q, a.k, a.v, a.o] : [])).concat([b.mlp.in, b.mlp.out], b.mlp.gate ? [b.mlp.gate] : []));
+  if (w.mlmHead) linears.push(w.mlmHead.dense);
+  for (const l of linears) kernels.prepareWeight?.(l.w, l.nIn, l.nOut, true);
+  kernels.prepareWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
   return { cfg, w, kernels, invFreq: cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta, cfg.rope_scaling) : undefined };
 }
 
@@ -69,7 +75,7 @@ function linear(m: LoadedModel, x: Float32Array, rows: number, l: Linear): Float
 }
 
 function norm(m: LoadedModel, x: Float32Array, rows: number, n: Norm): Float32Array {
-  return normRows(m.cfg.norm, x, rows, m.cfg.d_model, n.w, n.b, m.cfg.norm_eps);
+  return m.kernels.normRows(m.cfg.norm, x, rows, m.cfg.d_model, n.w, n.b, m.cfg.norm_eps);
 }
 
 /** Token (+ position, + token type) embeddings of `ids` placed at positions startPos… → [pos, d_model]. */
@@ -176,7 +182,7 @@ export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, s
   }
   const { o, layer, attn, prefix } = hooks;
   emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
-  const pattern = softmaxRows(scores, H * nq, nk);
+  const pattern = m.kernels.softmaxRows(scores, H * nq, nk);
   emit(o, 'pattern', layer, pattern, [H, nq, nk], prefix, attn);
   const z = new Float32Array(H * nq * dh); // [n_heads, pos, d_head]
   for (let h = 0; h < H; h++) {
@@ -204,7 +210,7 @@ export function attendRowwise(m: LoadedModel, hd: AttnHeads, causal: boolean, st
       const scores = m.kernels.matmulT(hd.q.subarray((h * nq + i) * dh, (h * nq + i + 1) * dh), hd.k.subarray(kv, kv + visible * dh), 1, dh, visible);
       scaleInPlace(scores, attn_scale);
       if (posBias) addInPlace(scores, posBias.subarray((h * nq + i) * nk, (h * nq + i) * nk + visible));
-      softmaxRows(scores, 1, visible);
+      m.kernels.softmaxRows(scores, 1, visible);
       m.kernels.matmul(scores, hd.v.subarray(kv, kv + visible * dh), 1, visible, dh, undefined, z.subarray((i * H + h) * dh, (i * H + h + 1) * dh));
     }
   }
@@ -230,9 +236,9 @@ function mlp(m: LoadedModel, mw: MlpWeights, x: Float32Array, n: number, layer: 
   if (mw.gate) {
     const gate = linear(m, x, n, mw.gate); // [pos, d_mlp]
     emit(o, 'mlp_pre_gate', layer, gate, [n, m.cfg.d_mlp], run.prefix);
-    post = gatedActivation(m.cfg.act, gate, pre);
+    post = m.kernels.gatedActivation(m.cfg.act, gate, pre);
   } else {
-    post = applyActivation(m.cfg.act, pre);
+    post = m.kernels.activation(m.cfg.act, pre);
   }
   emit(o, 'mlp_post', layer, post, [n, m.cfg.d_mlp], run.prefix);
   return linear(m, post, n, mw.out);
@@ -340,7 +346,7 @@ export function unembedRows(m: LoadedModel, hidden: Float32Array, rows: readonly
   let x: Float32Array = new Float32Array(rows.length * d); // [rows, d_model]
   rows.forEach((r, i) => x.set(hidden.subarray(r * d, (r + 1) * d), i * d));
   const head = m.w.mlmHead;
-  if (head) x = norm(m, applyActivation(m.cfg.act, linear(m, x, rows.length, head.dense)), rows.length, head.ln);
+  if (head) x = norm(m, m.kernels.activation(m.cfg.act, linear(m, x, rows.length, head.dense)), rows.length, head.ln);
   scaleInPlace(x, m.cfg.logit_scale);
   return m.kernels.matmulT(x, m.w.W_U, rows.length, d, m.cfg.d_vocab, m.w.b_U);
 }

@@ -10,7 +10,7 @@ import { forwardDecoder, forwardEncoder, prepareModel, type LoadedModel, type Ru
 import { generateIds, type GeneratedIds, type GenerateOptions } from './generate';
 import { combineRecorders, type Recorder } from './hooks';
 import type { Kernels } from './kernels/types';
-import { portableKernels } from './kernels/portable';
+import { selectKernels, type KernelPreference } from './kernels/select';
 import { positionalScheme, type PositionalScheme } from './positional';
 import { loadTargetTokenizer } from './targetTokenizer';
 import { loadTokenizer, type TextTokenizer, type TokenizedText } from './tokenizer';
@@ -38,7 +38,11 @@ export interface ModelInfo {
 }
 
 export interface LoadOptions {
-  readonly kernels?: Kernels;
+  /**
+   * Kernels object, or a path preference for selectKernels (default 'auto': the fastest path that loads here;
+   * env TE_KERNELS overrides a preference).
+   */
+  readonly kernels?: Kernels | KernelPreference;
 }
 
 export interface TraceOptions extends RunOptions {
@@ -78,7 +82,14 @@ export class Model {
     readonly tokenizer: TextTokenizer,
     /** Seq2seq models whose target side has its own segmentation (else the source tokenizer serves both). */
     readonly targetTokenizer: TextTokenizer = tokenizer,
+    /** True when load() created the kernels (and so dispose() releases them). */
+    private readonly ownsKernels = false,
   ) {}
+
+  /** Releases native kernel resources this model created; the model must not be used afterwards. */
+  dispose(): void {
+    if (this.ownsKernels) this.loaded.kernels.dispose?.();
+  }
 
   static load(dir: string, opts: LoadOptions = {}): Model {
     const ckpt = openCheckpoint(dir);
@@ -88,7 +99,7 @@ export class Model {
       const adapter = adapterFor(architecture);
       const cfg = adapter.config(hf, architecture);
       const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, adapter.weights(cfg, ckpt.names()), adapter.ignore(cfg));
-      const kernels = opts.kernels ?? portableKernels;
+      const kernels = typeof opts.kernels === 'object' ? opts.kernels : selectKernels({ prefer: opts.kernels ?? 'auto' });
       const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels);
       const tokenizer = loadTokenizer(dir);
       const targetTokenizer = adapter.targetSpm ? loadTargetTokenizer(dir, adapter.targetSpm) : tokenizer;
@@ -96,7 +107,7 @@ export class Model {
         dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
         d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
       };
-      return new Model(info, cfg, loaded, tokenizer, targetTokenizer);
+      return new Model(info, cfg, loaded, tokenizer, targetTokenizer, typeof opts.kernels !== 'object');
     } finally {
       ckpt.close();
     }

@@ -31,7 +31,7 @@ function checkHeadMath(t: Trace, layer: number, head: number, query: number): vo
 
 describe.each(['stories260K', 'tiny-random-gpt2'])('%s (decoder-only)', (name) => {
   let model: Model;
-  beforeAll(() => { model = loadModel(modelDir(name)); });
+  beforeAll(() => { model = loadModel(modelDir(name), { kernels: 'portable' }); });
   it.each(loadCases(name).map((c) => [c.name, c] as const))('case %s', async (_, c) => {
     const t = await model.trace(c.text);
     expect(t.tokens.ids).toEqual(c.input_ids);
@@ -56,7 +56,7 @@ describe.each(['stories260K', 'tiny-random-gpt2'])('%s (decoder-only)', (name) =
 describe('tiny-random-bert (masked LM)', () => {
   const name = 'tiny-random-bert';
   let model: Model;
-  beforeAll(() => { model = loadModel(modelDir(name)); });
+  beforeAll(() => { model = loadModel(modelDir(name), { kernels: 'portable' }); });
   it.each(loadCases(name).map((c) => [c.name, c] as const))('case %s', async (_, c) => {
     const t = await model.trace(c.text);
     expect(t.tokens.ids).toEqual(c.input_ids);
@@ -74,7 +74,7 @@ describe('tiny-random-bert (masked LM)', () => {
 
 describe.each(['tiny-random-marian', 'tiny-random-t5'])('%s (encoder-decoder)', (name) => {
   let model: Model;
-  beforeAll(() => { model = loadModel(modelDir(name)); });
+  beforeAll(() => { model = loadModel(modelDir(name), { kernels: 'portable' }); });
   it.each(loadCases(name).map((c) => [c.name, c] as const))('case %s', async (_, c) => {
     const src = await model.tokenize(c.text);
     expect(src.ids).toEqual(c.input_ids);
@@ -105,7 +105,7 @@ describe('trace slices on stories260K (a real model)', () => {
   let t: Trace;
   const text = 'Once upon a time, there was a little girl named Lily.';
   beforeAll(async () => {
-    model = loadModel(modelDir('stories260K'));
+    model = loadModel(modelDir('stories260K'), { kernels: 'portable' });
     t = await model.trace(text);
   });
   it('next-token probability, rank and surprisal agree with top-k', () => {
@@ -158,7 +158,8 @@ describe('trace slices on stories260K (a real model)', () => {
     expect(t.memoryBytes()).toBeGreaterThan(t.nLayers * t.n * model.config.d_model * 4);
   });
   it('model info and the positional scheme', () => {
-    expect(model.info).toMatchObject({ family: 'llama', architecture: 'LlamaForCausalLM', n_layers: 5, n_heads: 8, n_kv_heads: 4, d_model: 64, d_vocab: 512, n_ctx: 512, params: 260032, positional: 'rope', kernels: 'portable' });
+    expect(model.info).toMatchObject({ family: 'llama', architecture: 'LlamaForCausalLM', n_layers: 5, n_heads: 8, n_kv_heads: 4, d_model: 64, d_vocab: 512, n_ctx: 512, params: 260032, positional: 'rope' });
+    expect(model.info.kernels).toBe(process.env.TE_KERNELS ? model.loaded.kernels.name : 'portable');
     expect(model.positional()).toMatchObject({ kind: 'rope', rope_theta: 10000, d_head: 8 });
     expect(model.positionTable()).toBeUndefined();
   });
