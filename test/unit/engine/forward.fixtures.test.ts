@@ -151,6 +151,14 @@ describe('trace slices on stories260K (a real model)', () => {
     m.z.forEach((v, i) => expect(Math.abs(v - z[i])).toBeLessThan(1e-6));
     m.scores.forEach((s, j) => expect(s).toBeCloseTo(m.dots[j] * m.scale, 5));
   });
+  it('uint16-quantised patterns (used for long inputs) stay within the attention tolerance', async () => {
+    const c = loadCases('stories260K').find((x) => x.name === 'long')!;
+    const q = await model.trace(c.text, { patternPrecision: 'u16' });
+    expect(q.patternPrecision).toBe('u16');
+    const tensors = readReferenceTensors('stories260K', c.name);
+    for (let l = 0; l < q.nLayers; l++) checkClose(diffs, 'stories260K (u16 patterns)', 'attn', attnRows(q.patternLayer(l), q.nHeads, q.n, q.n, c.attn_query_positions), ref(tensors, `attn.${l}`), `u16 attn.${l}`);
+    expect(q.memoryBytes()).toBeLessThan((await model.trace(c.text)).memoryBytes());
+  });
   it('residual norms and bad slice requests', () => {
     expect(t.residNorms).toHaveLength((t.nLayers + 1) * t.n);
     expect(() => t.pattern(5, 0)).toThrowError(expect.objectContaining({ code: 'BAD_INPUT' }));
