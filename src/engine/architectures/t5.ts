@@ -26,7 +26,7 @@ export const t5: FamilyAdapter = {
       norm: 'rmsnorm', norm_eps: num(hf, 'layer_norm_epsilon', 1e-6), norm_bias: false,
       positional: 'relative_bias',
       relative_buckets: int(hf, 'relative_attention_num_buckets', 32), relative_max_distance: int(hf, 'relative_attention_max_distance', 128),
-      act: oneOf(act, ['relu', 'gelu_new', 'gelu', 'silu'] as const, 'feed_forward_proj', architecture), gated_mlp: gated,
+      act: oneOf(act, ['relu', 'gelu_new', 'gelu', 'silu'] as const, `feed_forward_proj "${proj}": activation`, architecture), gated_mlp: gated,
       attn_scale: 1, logit_scale: tied ? 1 / Math.sqrt(d) : 1, tied_head: tied,
       eos_token_id: tokenId(hf, 'eos_token_id'), pad_token_id: tokenId(hf, 'pad_token_id'), decoder_start_token_id: tokenId(hf, 'decoder_start_token_id'),
     };

@@ -204,6 +204,34 @@ describe('loading a real checkpoint folder through loadModel', () => {
   });
 });
 
+describe('encoder and encoder-decoder adapters', () => {
+  const fixtureConfig = (model: string) => JSON.parse(fs.readFileSync(path.join(modelDir(model), 'config.json'), 'utf8')) as Record<string, unknown>;
+  const configOf = (hf: Record<string, unknown>) => adapterFor(architectureOf(hf)).config(hf, architectureOf(hf));
+  it('BERT: post-LN encoder with token types, embedding norm and MLM head; other position types fail', () => {
+    expect(configOf(fixtureConfig('tiny-random-bert'))).toMatchObject({ kind: 'encoder', norm_placement: 'post', final_norm: false, embed_norm: true, n_token_types: 2, act: 'gelu', mlm_head: true, logit_bias: true, norm_eps: 1e-12 });
+    expect(engineError(() => configOf({ ...fixtureConfig('tiny-random-bert'), position_embedding_type: 'relative_key' })).message).toMatch(/position_embedding_type "relative_key" is not supported yet; supported: absolute/);
+    expect(engineError(() => configOf({ ...fixtureConfig('tiny-random-bert'), num_attention_heads: null })).code).toBe('BAD_CONFIG');
+  });
+  it('Marian: sinusoidal, scaled embeddings, post-LN, SiLU; unsupported variants fail', () => {
+    expect(configOf(fixtureConfig('tiny-random-marian'))).toMatchObject({ kind: 'encoder-decoder', n_layers: 2, n_decoder_layers: 2, positional: 'sinusoidal', act: 'silu', embed_scale: Math.sqrt(48), norm_placement: 'post', logit_bias: true, decoder_start_token_id: 54687 });
+    expect(engineError(() => configOf({ ...fixtureConfig('tiny-random-marian'), decoder_attention_heads: 6 })).code).toBe('UNSUPPORTED_MODEL');
+    expect(engineError(() => configOf({ ...fixtureConfig('tiny-random-marian'), normalize_before: true })).message).toMatch(/pre-norm/);
+    expect(engineError(() => configOf({ ...fixtureConfig('tiny-random-marian'), activation_function: 'tanh' })).message).toMatch(/activation_function "tanh" is not supported yet/);
+  });
+  it('T5: relative bias, no score scaling, tied head rescaled; gated-GELU maps wi_0 / wi_1; untied heads use lm_head', () => {
+    const base = fixtureConfig('tiny-random-t5');
+    expect(configOf(base)).toMatchObject({ positional: 'relative_bias', relative_buckets: 32, relative_max_distance: 128, attn_scale: 1, logit_scale: 1 / Math.sqrt(48), act: 'relu', gated_mlp: false, norm: 'rmsnorm' });
+    const gatedHf = { ...base, feed_forward_proj: 'gated-gelu', tie_word_embeddings: false };
+    const gated = configOf(gatedHf);
+    expect(gated).toMatchObject({ gated_mlp: true, act: 'gelu_new', logit_scale: 1, tied_head: false });
+    const mapping = adapterFor('T5ForConditionalGeneration').weights(gated, []);
+    expect(mapping['decoder.blocks.1.mlp.W_gate']).toBe('decoder.block.1.layer.2.DenseReluDense.wi_0.weight');
+    expect(mapping['decoder.blocks.1.mlp.W_in']).toBe('decoder.block.1.layer.2.DenseReluDense.wi_1.weight');
+    expect(mapping['unembed.W_U']).toBe('lm_head.weight');
+    expect(engineError(() => configOf({ ...base, feed_forward_proj: 'gated-tanh' })).message).toBe('T5ForConditionalGeneration: feed_forward_proj "gated-tanh": activation "tanh" is not supported yet; supported: relu, gelu_new, gelu, silu.');
+  });
+});
+
 describe('RoPE scaling (HF rope_scaling)', () => {
   it('maps linear and llama3 and scales the frequencies like transformers', () => {
     expect(load({ ...llamaConfig, rope_scaling: { type: 'linear', factor: 4 } }, llamaShapes()).cfg.rope_scaling).toEqual({ type: 'linear', factor: 4 });
