@@ -365,3 +365,15 @@ export function recomputeHeads(m: LoadedModel, stack: 'encoder' | 'decoder', lay
   const x = m.cfg.norm_placement === 'pre' ? norm(m, residPre, n, bw.ln1) : residPre;
   return attentionHeads(m, bw.attn, x, n, layer, 'attn', { prefix: '', causal: stack === 'decoder', startPos: 0, layerOffset: 0, totalLayers: 0 }, {});
 }
+
+/** Recomputes decoder block `layer`'s cross-attention heads: q from the stream after self-attention, k/v from the encoder. */
+export function recomputeCrossHeads(m: LoadedModel, layer: number, residPre: Float32Array, n: number, encoder: StackOutput): AttnHeads {
+  const sw = m.w.decoder;
+  const bw = sw?.blocks[layer];
+  if (!sw || !bw?.crossAttn || !bw.lnCross) throw new EngineError('BAD_INPUT', `Decoder block ${layer} has no cross-attention.`);
+  const run: StackRun = { prefix: '', causal: true, startPos: 0, encoderOut: encoder.hidden, encoderLen: encoder.n, posBias: positionBias(m, sw, n, n, 0, false), layerOffset: 0, totalLayers: 0 };
+  const pre = m.cfg.norm_placement === 'pre';
+  const mid = addInPlace(attention(m, bw.attn, pre ? norm(m, residPre, n, bw.ln1) : residPre, n, layer, 'attn', run, {}), residPre);
+  const x = pre ? norm(m, mid, n, bw.lnCross) : norm(m, mid, n, bw.ln1); // pre: ln_cross(resid_mid); post: resid_mid = ln1(·)
+  return attentionHeads(m, bw.crossAttn, x, n, layer, 'cross_attn', run, {});
+}

@@ -165,7 +165,7 @@ export class Model {
     const name = (id: number) => this.tokenString(id);
     return {
       encoder: new Trace(this.loaded, name, source, src, encRec, enc.hidden, false),
-      decoder: new Trace(this.loaded, name, target, tgt, decRec, dec.hidden),
+      decoder: new Trace(this.loaded, name, target, tgt, decRec, dec.hidden, true, enc),
     };
   }
 

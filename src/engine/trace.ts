@@ -9,7 +9,7 @@
  * per-head q/k/v/z and MLP activations are recomputed from the stored residual when asked for.
  */
 import { EngineError } from './errors';
-import { finalNorm, positionBias, recomputeHeads, unembedRows, type LoadedModel } from './forward';
+import { finalNorm, positionBias, recomputeCrossHeads, recomputeHeads, unembedRows, type AttnHeads, type LoadedModel, type StackOutput } from './forward';
 import { hookName, type Recorder } from './hooks';
 import { rowNorms, softmax64 } from './ops';
 
@@ -185,6 +185,8 @@ export class Trace {
     readonly finalHidden: Float32Array,
     /** False for the encoder side of an encoder-decoder (its output feeds cross-attention, not logits). */
     readonly hasHead = true,
+    /** The encoder output a seq2seq decoder attended to (for the cross-attention head math). */
+    private readonly encoderOut?: StackOutput,
   ) {
     this.n = tokens.ids.length;
     this.nLayers = rec.residPre.length;
@@ -310,21 +312,33 @@ export class Trace {
   /** One head's q, k, v, scores, weights and output for one query, recomputed from the stored residual. */
   headMath(layer: number, head: number, query: number): HeadMath {
     this.checkLayer(layer); this.checkHead(head); this.checkPos(query, 'Query');
-    const cfg = this.model.cfg;
-    const dh = cfg.d_head;
     const { stack, causal } = this.rec;
     const heads = recomputeHeads(this.model, stack, layer, this.rec.residPre[layer], this.n);
     const nk = causal ? query + 1 : this.n;
+    const bias = positionBias(this.model, this.model.w[stack] ?? { blocks: [] }, 1, nk, query, !causal); // [n_heads, 1, nk]
+    return this.math(heads, layer, head, query, nk, bias, causal, this.model.cfg.positional === 'rope');
+  }
+
+  /** The same for a decoder head's cross-attention over the encoder positions (encoder-decoders only). */
+  crossHeadMath(layer: number, head: number, query: number): HeadMath {
+    this.checkLayer(layer); this.checkHead(head); this.checkPos(query, 'Query');
+    if (!this.encoderOut) throw new EngineError('BAD_INPUT', 'This trace has no cross-attention (not the decoder of an encoder-decoder).');
+    const heads = recomputeCrossHeads(this.model, layer, this.rec.residPre[layer], this.n, this.encoderOut);
+    return this.math(heads, layer, head, query, this.encoderOut.n, undefined, false, false);
+  }
+
+  private math(heads: AttnHeads, layer: number, head: number, query: number, nk: number, bias: Float32Array | undefined, causal: boolean, rotary: boolean): HeadMath {
+    const cfg = this.model.cfg;
+    const dh = cfg.d_head;
     const kvHead = Math.floor(head / (cfg.n_heads / cfg.n_kv_heads));
-    const q = heads.q.slice((head * this.n + query) * dh, (head * this.n + query + 1) * dh);
+    const q = heads.q.slice((head * heads.nq + query) * dh, (head * heads.nq + query + 1) * dh);
     const k = heads.k.slice(kvHead * heads.kvStride * dh, (kvHead * heads.kvStride + nk) * dh);
     const v = heads.v.slice(kvHead * heads.kvStride * dh, (kvHead * heads.kvStride + nk) * dh);
     const dots = this.model.kernels.matmulT(q, k, 1, dh, nk);
-    const bias = positionBias(this.model, this.model.w[stack] ?? { blocks: [] }, 1, nk, query, !causal); // [n_heads, 1, nk]
     const scores = dots.map((x, j) => x * cfg.attn_scale + (bias ? bias[head * nk + j] : 0));
     const weights = new Float32Array(softmax64(scores));
     const z = this.model.kernels.matmul(weights, v, 1, nk, dh);
-    return { layer, head, query, kvHead, d_head: dh, q, k, v, dots, scale: cfg.attn_scale, scores, weights, z, causal, rotary: cfg.positional === 'rope' };
+    return { layer, head, query, kvHead, d_head: dh, q, k, v, dots, scale: cfg.attn_scale, scores, weights, z, causal, rotary };
   }
 
   /** Bytes held by this trace's own arrays (weights are shared with the model and not counted). */

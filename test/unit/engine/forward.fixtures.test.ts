@@ -96,6 +96,11 @@ describe.each(['tiny-random-marian', 'tiny-random-t5'])('%s (encoder-decoder)', 
     if (c.name === 'short_english') {
       checkHeadMath(r.encoder, 1, 2, 3);
       checkHeadMath(r.decoder, 1, 3, r.decoder.n - 1);
+      const cross = r.decoder.crossHeadMath(1, 2, r.decoder.n - 1);
+      const row = r.decoder.crossPattern(1, 2).subarray((r.decoder.n - 1) * r.encoder.n, r.decoder.n * r.encoder.n);
+      expect(cross.weights).toHaveLength(r.encoder.n);
+      cross.weights.forEach((w, j) => expect(Math.abs(w - row[j])).toBeLessThan(1e-6));
+      expect(() => r.encoder.crossHeadMath(0, 0, 0)).toThrow(/no cross-attention/);
     }
   });
 });
