@@ -22,7 +22,10 @@ export interface ModelInfo {
   readonly family: string;
   readonly architecture: string;
   readonly kind: ModelConfig['kind'];
+  /** Blocks of the only stack, or of the encoder of an encoder-decoder. */
   readonly n_layers: number;
+  /** Decoder blocks of an encoder-decoder (0 otherwise). */
+  readonly n_decoder_layers: number;
   readonly n_heads: number;
   readonly n_kv_heads: number;
   readonly d_model: number;
@@ -99,12 +102,13 @@ export class Model {
       const adapter = adapterFor(architecture);
       const cfg = adapter.config(hf, architecture);
       const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, adapter.weights(cfg, ckpt.names()), adapter.ignore(cfg));
-      const kernels = typeof opts.kernels === 'object' ? opts.kernels : selectKernels({ prefer: opts.kernels ?? 'auto' });
-      const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels);
       const tokenizer = loadTokenizer(dir);
       const targetTokenizer = adapter.targetSpm ? loadTargetTokenizer(dir, adapter.targetSpm) : tokenizer;
+      // Kernels last: a native path holds resources, so nothing may fail after it is created.
+      const kernels = typeof opts.kernels === 'object' ? opts.kernels : selectKernels({ prefer: opts.kernels ?? 'auto' });
+      const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels);
       const info: ModelInfo = {
-        dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
+        dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
         d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
       };
       return new Model(info, cfg, loaded, tokenizer, targetTokenizer, typeof opts.kernels !== 'object');
