@@ -86,4 +86,4 @@ if [[ "$got" != "$VERSION "* ]]; then
   exit 1
 fi
 touch "$MARKER"
-log "installed: $got"
+log "installed: $got in ${SECONDS}s"
