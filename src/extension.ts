@@ -7,7 +7,7 @@ import { EngineClient } from './engine-host/client';
 import { EnginePool } from './engine-host/pool';
 import { ExplorerSession } from './session/explorerSession';
 import { modelStoreFor, resolveConfiguredModel } from './session/modelResolver';
-import { EXPLORER_VIEW_ID, ExplorerViewProvider } from './ui/explorerView';
+import { registerWorkflow } from './ui/commands';
 import { WelcomePanel } from './ui/welcomePanel';
 
 /** What `activate` returns: for other extensions and for the integration tests (`extension.exports`). */
@@ -35,19 +35,17 @@ export function activate(context: vscode.ExtensionContext): TransformerExplorerA
   };
   const session = new ExplorerSession(engine, async () => resolveConfiguredModel(modelStoreFor(context)), settings);
 
-  const explorer = new ExplorerViewProvider(context);
   context.subscriptions.push(
     log,
     session,
-    explorer,
     { dispose: () => void pool?.dispose() },
     vscode.commands.registerCommand('transformerExplorer.showWelcome', () => {
       WelcomePanel.createOrShow(context, log);
     }),
     // Hidden from the palette; proves a worker thread started from the extension host answers.
     vscode.commands.registerCommand('transformerExplorer.internal.pingWorker', () => enginePool().ping()),
-    vscode.window.registerWebviewViewProvider(EXPLORER_VIEW_ID, explorer),
   );
+  registerWorkflow(context, session, log); // commands, hover, status bar, side panel, model picker
   return { welcomePanel: () => WelcomePanel.instance, session };
 }
 
