@@ -12,6 +12,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, 'test-output', 'results');
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(',')) : undefined;
+// The VS Code stages load dist/ and out/test/: build first whenever they run.
+if (only && (only.has('integration') || only.has('e2e'))) only.add('build');
 const filter = process.env.TE_TEST_FILTER;
 
 function run(cmd, args, env = {}) {
