@@ -8,8 +8,9 @@ import { parseArgs } from 'node:util';
 import { isEngineError } from './engine/errors';
 import type { KernelPreference } from './engine/kernels/select';
 import { loadModel, type Model } from './engine/model';
-import type { Trace } from './engine/trace';
-import { writeSafetensors, type NamedTensor } from './engine/safetensorsWriter';
+import type { AnalysisTraces } from './engine/slices';
+import { exportTrace } from './engine/traceExport';
+import { writeSafetensors } from './engine/safetensorsWriter';
 
 const HELP = `Usage: node dist/cli.js <command> [options]
 
@@ -113,20 +114,6 @@ export function parseLogitsPositions(spec: string | undefined, n: number): numbe
   });
 }
 
-function topTokens(t: Trace, position: number): { id: number; token: string; prob: number }[] {
-  return t.topK(position, 5).map(({ id, token, prob }) => ({ id, token, prob }));
-}
-
-/** The per-stack tensors of the reference format: attention per layer, residual entering each block, final. */
-function stackTensors(t: Trace, attnName: string, prefix: string): NamedTensor[] {
-  const { n, dModel: d } = t;
-  const out: NamedTensor[] = [];
-  for (let l = 0; l < t.nLayers; l++) out.push({ name: `${prefix}${attnName}.${l}`, shape: [t.nHeads, n, n], data: t.patternLayer(l) });
-  for (let l = 0; l < t.nLayers; l++) out.push({ name: `${prefix}resid.${l}`, shape: [n, d], data: t.resid(l) });
-  out.push({ name: `${prefix}resid.final`, shape: [n, d], data: t.finalHidden });
-  return out;
-}
-
 async function trace(flags: Flags): Promise<void> {
   const text = readText(required(flags, 'text-file'));
   const out = required(flags, 'out');
@@ -135,34 +122,18 @@ async function trace(flags: Flags): Promise<void> {
   if (targetFile !== undefined && model.info.kind !== 'encoder-decoder') throw new UsageError(`--target-file only applies to encoder-decoder models, not ${model.info.architecture}`);
   const tokens = await model.tokenize(text, { addSpecialTokens: !flags['no-special-tokens'] });
   const opts = { patternPrecision: 'f32' as const };
-  let json: Record<string, unknown> = { input_ids: tokens.ids, tokens: tokens.tokens, offsets: tokens.offsets, special: tokens.special };
-  let tensors: NamedTensor[];
-  let head: Trace;
+  let run: AnalysisTraces;
   if (model.info.kind === 'encoder-decoder') {
     const target = targetFile === undefined ? '' : readText(targetFile, 'target-file');
-    const tgt = await model.targetTokens(target);
-    const r = model.traceSeq2SeqTokens(text, tokens, target, tgt, opts);
-    head = r.decoder;
-    tensors = [...stackTensors(r.encoder, 'attn', 'encoder.'), ...stackTensors(r.decoder, 'self_attn', 'decoder.')];
-    for (let l = 0; l < r.decoder.nLayers; l++) tensors.push({ name: `decoder.cross_attn.${l}`, shape: [r.decoder.nHeads, r.decoder.n, r.encoder.n], data: r.decoder.crossPatternLayer(l) });
-    json = { ...json, target_text: target, decoder_input_ids: tgt.ids, decoder_tokens: tgt.tokens, decoder_offsets: tgt.offsets };
+    run = { kind: 'seq2seq', traces: model.traceSeq2SeqTokens(text, tokens, target, await model.targetTokens(target), opts) };
   } else {
-    head = model.traceTokens(text, tokens, opts);
-    tensors = stackTensors(head, 'attn', '');
+    run = { kind: 'single', trace: model.traceTokens(text, tokens, opts) };
   }
-  const positions = parseLogitsPositions(flags['logits-positions'] as string | undefined, head.n);
-  tensors.unshift({ name: 'logits', shape: [positions.length, model.info.d_vocab], data: head.logitsAt(positions) });
-  json.logits_positions = positions;
-  json.attn_query_positions = null;
-  if (model.info.kind === 'encoder') {
-    const masks = model.maskPositions(tokens);
-    json = { ...json, mask_positions: masks, top_mask: masks.map((position) => ({ position, top5: topTokens(head, position) })) };
-  } else {
-    json.top_next = Array.from({ length: head.n }, (_, p) => topTokens(head, p));
-  }
+  const n = run.kind === 'single' ? run.trace.n : run.traces.decoder.n;
+  const { json, tensors } = exportTrace(model, run, parseLogitsPositions(flags['logits-positions'] as string | undefined, n));
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   writeSafetensors(`${out}.safetensors`, tensors);
-  fs.writeFileSync(`${out}.json`, JSON.stringify({ model: { architecture: model.info.architecture, dir: path.resolve(model.info.dir) }, text, ...json }));
+  fs.writeFileSync(`${out}.json`, JSON.stringify({ model: { architecture: model.info.architecture, dir: path.resolve(model.info.dir) }, ...json }));
 }
 
 async function generate(flags: Flags): Promise<void> {

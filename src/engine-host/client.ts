@@ -6,6 +6,7 @@
 import type { TokenizedText } from '../engine/tokenizer';
 import type { AnalyzeArgs, AnalyzeResult, HoverArgs, HoverInfo, ModelSummary } from '../engine/service';
 import type { GenerateResult } from '../engine/model';
+import type { ExportedTrace } from '../engine/traceExport';
 import { isSliceResponse, isViewToken, type SliceRequest, type SliceResponse, type TopEntry, type ViewToken } from '../protocol/views';
 import { EngineError } from '../engine/errors';
 import type { EnginePool, ProgressEvent } from './pool';
@@ -80,6 +81,12 @@ export class EngineClient {
     return expect(r, isGenerateResult, 'generate');
   }
 
+  /** The analysis in the fixtures' reference format: JSON fields + named F32 tensors (transferred, not copied). */
+  async exportTrace(traceId: string, positions?: number[]): Promise<ExportedTrace> {
+    const r = await this.pool.request<ExportedTrace>('export', { traceId, positions }, { channel: 'export' });
+    return expect(r, isExportedTrace, 'export');
+  }
+
   /** Frees a trace in the worker (fire and forget). */
   release(traceId: string): void {
     this.pool.request('release', { traceId }).catch(() => undefined);
@@ -120,4 +127,8 @@ function isHoverInfo(x: unknown): x is HoverInfo {
 }
 function isGenerateResult(x: unknown): x is GenerateResult {
   return isObj(x) && Array.isArray(x.newIds) && x.newIds.every(isNat) && typeof x.newText === 'string';
+}
+function isExportedTrace(x: unknown): x is ExportedTrace {
+  return isObj(x) && isObj(x.json) && Array.isArray(x.tensors) && x.tensors.every((t) => isObj(t) && typeof t.name === 'string' &&
+    Array.isArray(t.shape) && t.shape.every(isNat) && t.data instanceof Float32Array && t.data.length === (t.shape as number[]).reduce((a, b) => a * b, 1));
 }

@@ -35,6 +35,11 @@ export function createOperations(options: { debugOps?: boolean; service?: Engine
       dir: str(args, 'dir'), text: str(args, 'text', true), target: optStr(args, 'target'), maxNewTokens: Math.min(nat(args, 'maxNewTokens'), 2048),
       temperature: optNum(args, 'temperature'), seed: optNat(args, 'seed'),
     }, ctx),
+    export: (args) => {
+      const positions = field(args, 'positions');
+      if (positions !== undefined && !(Array.isArray(positions) && positions.every((p) => Number.isSafeInteger(p)))) throw new EngineError('BAD_INPUT', '"positions" must be a list of positions.');
+      return engine.exportTrace(field(args, 'traceId'), positions as number[] | undefined);
+    },
     release: (args) => engine.release(field(args, 'traceId')),
   };
   if (options.debugOps) Object.assign(ops, debugOperations());

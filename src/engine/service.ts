@@ -7,6 +7,7 @@ import { loadModel, type Model, type ModelInfo } from './model';
 import { computeSlice, lmTrace, stackTrace, type AnalysisTraces } from './slices';
 import { loadTokenizer, type TextTokenizer, type TokenizedText } from './tokenizer';
 import { topIndices } from './trace';
+import { exportTrace, type ExportedTrace } from './traceExport';
 import { softmaxWithTemperature } from './analysis/predictions';
 import { aggregateHeads } from './analysis/attention';
 import { isSliceRequest, type SliceRequest, type TopEntry, type ViewToken } from '../protocol/views';
@@ -179,6 +180,14 @@ export class EngineService {
       maxNewTokens: args.maxNewTokens, temperature: args.temperature, seed: args.seed, target: args.target,
       shouldCancel: () => sink.isCancelled(), onToken: (step: number) => sink.progress('generate', step + 1, args.maxNewTokens),
     });
+  }
+
+  /** The whole analysis in the fixtures' reference format (for "Export Trace" and checks through the pool). */
+  exportTrace(traceId: unknown, positions?: readonly number[]): ExportedTrace {
+    const stored = this.stored(traceId);
+    const n = lmTrace(stored.traces).n;
+    if (positions?.some((p) => !Number.isInteger(p) || p < 0 || p >= n)) throw new EngineError('BAD_INPUT', `Logits positions must lie in 0…${n - 1}.`);
+    return exportTrace(stored.model, stored.traces, positions);
   }
 
   release(traceId: unknown): boolean {
