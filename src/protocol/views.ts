@@ -134,8 +134,9 @@ export interface PredictionsSlice {
   readonly masks?: readonly { readonly position: number; readonly top: readonly TopEntry[] }[];
 }
 
-/** Logit lens: for each layer boundary (0…nLayers, the last = final output) and position, the top-k. */
+/** Logit lens: for each layer boundary (row l < n_layers = the residual entering block l; the last row = final output) and position, the top-k. */
 export interface LogitLensSlice {
+  /** Number of rows = n_layers + 1. */
   readonly layers: number;
   readonly positions: readonly number[];
   /** [layer][position index] → top-k. */

@@ -166,7 +166,9 @@ function treeSection(s: ExplorerState): HTMLElement | undefined {
     tree.append(layer);
   }
   tree.addEventListener('vsc-tree-select', (e) => {
-    const item = (e as CustomEvent<{ selectedItems: HTMLElement[] }>).detail.selectedItems[0];
+    // vscode-elements 2.x sends the selected items as the detail array (its typings say {selectedItems}).
+    const detail = (e as CustomEvent<HTMLElement[] | { selectedItems: HTMLElement[] }>).detail;
+    const item = (Array.isArray(detail) ? detail : detail.selectedItems)[0];
     const head = item?.dataset.head;
     const layer = item?.dataset.layer;
     if (layer === undefined) return;

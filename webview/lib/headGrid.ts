@@ -24,7 +24,7 @@ export class HeadGrid {
     this.layers = layers;
     this.heads = heads;
     clear(this.el);
-    this.el.style.gridTemplateColumns = `auto repeat(${heads}, ${thumbPx + 6}px)`;
+    this.el.style.gridTemplateColumns = `max-content repeat(${heads}, ${thumbPx + 6}px)`;
     this.el.append(h('span', { class: 'te-headgrid-corner' }, 'L \\ H'));
     for (let hd = 0; hd < heads; hd++) this.el.append(h('span', { class: 'te-headgrid-colhead' }, String(hd)));
     this.cells = [];

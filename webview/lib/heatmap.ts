@@ -5,7 +5,7 @@
  */
 import type { ColorScale, Rgb } from './color';
 import { emit, h, icon } from './dom';
-import { cellAt, cellRect, clampScroll, ellipsis, fitCell, formatValue, labelStride, scrollIntoView, visibleRange, zoomTo, type HeatmapGeometry } from './layout';
+import { cellAt, cellRect, cellWidth, clampScroll, ellipsis, fitAspect, fitCell, formatValue, labelStride, scrollIntoView, visibleRange, zoomTo, type HeatmapGeometry } from './layout';
 import type { Theme } from './theme';
 
 export interface HeatmapData {
@@ -91,11 +91,14 @@ export class Heatmap {
     return this.g?.cell ?? 0;
   }
 
+  /** Restores a zoom (cell px) from saved state: anchored at the top-left, then the first marked row scrolled into view. */
   setZoom(cell: number): void {
     if (!this.g) return;
     this.userZoomed = true;
-    this.g = zoomTo(this.g, cell);
-    this.draw();
+    this.g = zoomTo({ ...this.g, scrollX: 0, scrollY: 0 }, cell, this.g.left, this.g.top);
+    this.layout();
+    const first = Math.min(...this.markedRows);
+    if (Number.isFinite(first) && this.g) { this.g = scrollIntoView(this.g, first, 0); this.draw(); }
   }
 
   get geometry(): HeatmapGeometry | undefined {
@@ -116,13 +119,14 @@ export class Heatmap {
     if (!this.data) return;
     const width = Math.max(160, this.el.clientWidth || 600);
     const { left, top } = this.labelRoom();
-    const maxH = this.opts.height ?? 520;
+    const maxH = this.opts.height ?? 680;
     const viewWidth = width - left - 8;
     const natural = fitCell(this.data.rows, this.data.cols, viewWidth, maxH - top);
     const cell = this.userZoomed && this.g ? this.g.cell : natural;
     const viewHeight = Math.min(maxH - top, this.data.rows * cell);
-    const vw = Math.min(viewWidth, Math.max(this.data.cols * cell, 40));
-    this.g = clampScroll({ rows: this.data.rows, cols: this.data.cols, cell, left, top, scrollX: this.g?.scrollX ?? 0, scrollY: this.g?.scrollY ?? 0, viewWidth: vw, viewHeight });
+    const aspect = fitAspect(this.data.cols, natural, viewWidth);
+    const vw = Math.min(viewWidth, Math.max(this.data.cols * cell * aspect, 40));
+    this.g = clampScroll({ rows: this.data.rows, cols: this.data.cols, cell, aspect, left, top, scrollX: this.g?.scrollX ?? 0, scrollY: this.g?.scrollY ?? 0, viewWidth: vw, viewHeight });
     const dpr = window.devicePixelRatio || 1;
     const cssW = left + vw + 8, cssH = top + viewHeight + 8;
     this.canvas.style.width = `${cssW}px`;
@@ -161,23 +165,24 @@ export class Heatmap {
     ctx.rect(g.left, g.top, g.viewWidth, g.viewHeight);
     ctx.clip();
     const gapPx = g.cell >= 8 ? 1 : 0;
+    const gapX = cellWidth(g) >= 8 ? 1 : 0;
     for (let r = row0; r <= row1; r++) {
       for (let c = col0; c <= col1; c++) {
         const rect = cellRect(g, r, c);
         if (d.masked?.(r, c)) {
-          ctx.fillStyle = rgb(t.border, 0.35);
-          ctx.fillRect(rect.x, rect.y, rect.w - gapPx, rect.h - gapPx);
+          ctx.fillStyle = rgb(t.foreground, 0.07);
+          ctx.fillRect(rect.x, rect.y, rect.w - gapX, rect.h - gapPx);
           continue;
         }
         ctx.fillStyle = rgb(d.scale.color(d.values[r * d.cols + c]));
-        ctx.fillRect(rect.x, rect.y, rect.w - gapPx, rect.h - gapPx);
+        ctx.fillRect(rect.x, rect.y, rect.w - gapX, rect.h - gapPx);
       }
     }
     // marked rows/cols and the hovered/keyboard cell
     ctx.lineWidth = 2;
     ctx.strokeStyle = rgb(t.focus);
-    for (const r of this.markedRows) { const a = cellRect(g, r, 0); ctx.strokeRect(g.left + 1, a.y + 1, Math.min(g.viewWidth, d.cols * g.cell) - 2, g.cell - 2); }
-    for (const c of this.markedCols) { const a = cellRect(g, 0, c); ctx.strokeRect(a.x + 1, g.top + 1, g.cell - 2, Math.min(g.viewHeight, d.rows * g.cell) - 2); }
+    for (const r of this.markedRows) { const a = cellRect(g, r, 0); ctx.strokeRect(g.left + 1, a.y + 1, Math.min(g.viewWidth, d.cols * a.w) - 2, g.cell - 2); }
+    for (const c of this.markedCols) { const a = cellRect(g, 0, c); ctx.strokeRect(a.x + 1, g.top + 1, a.w - 2, Math.min(g.viewHeight, d.rows * g.cell) - 2); }
     for (const cell of [this.hover, this.cursor]) {
       if (!cell) continue;
       const a = cellRect(g, cell.row, cell.col);
@@ -193,6 +198,7 @@ export class Heatmap {
     ctx.font = `${size}px ${t.monoFamily}`;
     const chars = this.opts.labelChars ?? 10;
     const stride = labelStride(g.cell, size + 2);
+    const colStride = labelStride(cellWidth(g), size + 2);
     ctx.fillStyle = rgb(t.foreground);
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
@@ -205,8 +211,8 @@ export class Heatmap {
     ctx.save();
     ctx.textAlign = 'left';
     for (let c = col0; c <= col1; c++) {
-      if (c % stride !== 0 && !this.markedCols.has(c) && this.hover?.col !== c) continue;
-      const x = cellRect(g, 0, c).x + g.cell / 2;
+      if (c % colStride !== 0 && !this.markedCols.has(c) && this.hover?.col !== c) continue;
+      const x = cellRect(g, 0, c).x + cellWidth(g) / 2;
       ctx.save();
       ctx.translate(x, g.top - 4);
       ctx.rotate(-Math.PI / 3);
@@ -295,7 +301,7 @@ export class Heatmap {
       parts.push(`<text x="${left - 3}" y="${top + r * cell + 9}" text-anchor="end" fill="${rgb(t.foreground)}">${esc(ellipsis(d.rowLabels[r] ?? '', 12))}</text>`);
       for (let c = 0; c < cols; c++) {
         const v = d.values[r * d.cols + c];
-        parts.push(`<rect x="${left + c * cell}" y="${top + r * cell}" width="${cell - 1}" height="${cell - 1}" fill="${d.masked?.(r, c) ? rgb(t.border, 0.35) : d.scale.css(v)}"><title>${formatValue(v, 5)}</title></rect>`);
+        parts.push(`<rect x="${left + c * cell}" y="${top + r * cell}" width="${cell - 1}" height="${cell - 1}" fill="${d.masked?.(r, c) ? rgb(t.foreground, 0.07) : d.scale.css(v)}"><title>${formatValue(v, 5)}</title></rect>`);
       }
     }
     for (let c = 0; c < cols; c++) parts.push(`<text transform="translate(${left + c * cell + 8},${top - 3}) rotate(-60)" fill="${rgb(t.foreground)}">${esc(ellipsis(d.colLabels[c] ?? '', 12))}</text>`);

@@ -57,8 +57,10 @@ export function edgeLine(layout: HeadViewLayout, query: number, key: number, wei
 export interface HeatmapGeometry {
   readonly rows: number;
   readonly cols: number;
-  /** Cell size in CSS px at this zoom. */
+  /** Cell height in CSS px at this zoom. */
   readonly cell: number;
+  /** Cell width ÷ height (1 = square; > 1 widens narrow matrices such as position × few RoPE pairs). */
+  readonly aspect?: number;
   /** Room for the row labels (left) and column labels (top). */
   readonly left: number;
   readonly top: number;
@@ -79,8 +81,13 @@ export function fitCell(rows: number, cols: number, viewWidth: number, viewHeigh
   return Math.min(MAX_CELL, Math.max(MIN_CELL, c));
 }
 
+/** Cell width in px. */
+export function cellWidth(g: HeatmapGeometry): number {
+  return g.cell * (g.aspect ?? 1);
+}
+
 export function clampScroll(g: HeatmapGeometry): HeatmapGeometry {
-  const maxX = Math.max(0, g.cols * g.cell - g.viewWidth);
+  const maxX = Math.max(0, g.cols * cellWidth(g) - g.viewWidth);
   const maxY = Math.max(0, g.rows * g.cell - g.viewHeight);
   return { ...g, scrollX: Math.min(maxX, Math.max(0, g.scrollX)), scrollY: Math.min(maxY, Math.max(0, g.scrollY)) };
 }
@@ -89,14 +96,15 @@ export function clampScroll(g: HeatmapGeometry): HeatmapGeometry {
 export function cellAt(g: HeatmapGeometry, x: number, y: number): { row: number; col: number } | undefined {
   const cx = x - g.left, cy = y - g.top;
   if (cx < 0 || cy < 0 || cx >= g.viewWidth || cy >= g.viewHeight) return undefined;
-  const col = Math.floor((cx + g.scrollX) / g.cell);
+  const col = Math.floor((cx + g.scrollX) / cellWidth(g));
   const row = Math.floor((cy + g.scrollY) / g.cell);
   return row < g.rows && col < g.cols ? { row, col } : undefined;
 }
 
 /** A cell's rectangle in canvas px (may lie outside the visible area). */
 export function cellRect(g: HeatmapGeometry, row: number, col: number): { x: number; y: number; w: number; h: number } {
-  return { x: g.left + col * g.cell - g.scrollX, y: g.top + row * g.cell - g.scrollY, w: g.cell, h: g.cell };
+  const w = cellWidth(g);
+  return { x: g.left + col * w - g.scrollX, y: g.top + row * g.cell - g.scrollY, w, h: g.cell };
 }
 
 /** Range of rows/cols at least partly visible: [first, last] inclusive. */
@@ -104,8 +112,8 @@ export function visibleRange(g: HeatmapGeometry): { row0: number; row1: number; 
   return {
     row0: Math.max(0, Math.floor(g.scrollY / g.cell)),
     row1: Math.min(g.rows - 1, Math.ceil((g.scrollY + g.viewHeight) / g.cell) - 1),
-    col0: Math.max(0, Math.floor(g.scrollX / g.cell)),
-    col1: Math.min(g.cols - 1, Math.ceil((g.scrollX + g.viewWidth) / g.cell) - 1),
+    col0: Math.max(0, Math.floor(g.scrollX / cellWidth(g))),
+    col1: Math.min(g.cols - 1, Math.ceil((g.scrollX + g.viewWidth) / cellWidth(g)) - 1),
   };
 }
 
@@ -113,17 +121,25 @@ export function visibleRange(g: HeatmapGeometry): { row0: number; row1: number; 
 export function zoomTo(g: HeatmapGeometry, cell: number, anchorX = g.left + g.viewWidth / 2, anchorY = g.top + g.viewHeight / 2): HeatmapGeometry {
   const next = Math.min(MAX_CELL, Math.max(MIN_CELL, cell));
   const ax = anchorX - g.left, ay = anchorY - g.top;
-  const fx = (ax + g.scrollX) / g.cell, fy = (ay + g.scrollY) / g.cell;
-  return clampScroll({ ...g, cell: next, scrollX: fx * next - ax, scrollY: fy * next - ay });
+  const a = g.aspect ?? 1;
+  const fx = (ax + g.scrollX) / cellWidth(g), fy = (ay + g.scrollY) / g.cell;
+  return clampScroll({ ...g, cell: next, scrollX: fx * next * a - ax, scrollY: fy * next - ay });
 }
 
 /** Scrolls the least needed to bring a cell fully into view. */
 export function scrollIntoView(g: HeatmapGeometry, row: number, col: number): HeatmapGeometry {
   let { scrollX, scrollY } = g;
-  const x = col * g.cell, y = row * g.cell;
-  if (x < scrollX) scrollX = x; else if (x + g.cell > scrollX + g.viewWidth) scrollX = x + g.cell - g.viewWidth;
+  const w = cellWidth(g);
+  const x = col * w, y = row * g.cell;
+  if (x < scrollX) scrollX = x; else if (x + w > scrollX + g.viewWidth) scrollX = x + w - g.viewWidth;
   if (y < scrollY) scrollY = y; else if (y + g.cell > scrollY + g.viewHeight) scrollY = y + g.cell - g.viewHeight;
   return clampScroll({ ...g, scrollX, scrollY });
+}
+
+/** Widening factor for matrices much narrower than the view (few columns): cells up to 8× wider than tall. */
+export function fitAspect(cols: number, cell: number, viewWidth: number): number {
+  const natural = cols * cell;
+  return natural >= viewWidth * 0.5 ? 1 : Math.min(8, Math.max(1, Math.floor((viewWidth * 0.5) / natural)));
 }
 
 /** Every n-th label when cells are too small for all of them (labels need ~`labelPx` each). */

@@ -42,7 +42,7 @@ export class LineChart {
 
   draw(series: readonly Series[], o: LineChartOptions, theme: Theme): void {
     const W = o.width ?? 460, H = o.height ?? 220;
-    const m = { l: 56, r: 12, t: 26, b: 38 };
+    const m = { l: 56, r: 12, t: series.length > 1 ? 42 : 26, b: 38 };
     clear(this.svg);
     this.svg.setAttribute('width', String(W));
     this.svg.setAttribute('height', String(H));
@@ -95,13 +95,12 @@ export class LineChart {
     }
     // legend
     if (series.length > 1) {
-      let lx = W - m.r;
-      [...series].reverse().forEach((sr) => {
-        const w = sr.name.length * 6.2 + 18;
-        lx -= w;
-        this.svg.append(s('rect', { x: lx, y: 8, width: 10, height: 3, fill: rgb(sr.color) }));
-        this.svg.append(s('text', { x: lx + 13, y: 12, fill: fg, 'font-size': 10, 'font-family': theme.fontFamily }, sr.name));
-      });
+      let lx = m.l;
+      for (const sr of series) {
+        this.svg.append(s('rect', { x: lx, y: 26, width: 10, height: 3, fill: rgb(sr.color) }));
+        this.svg.append(s('text', { x: lx + 13, y: 30, fill: fg, 'font-size': 10, 'font-family': theme.fontFamily }, sr.name));
+        lx += sr.name.length * 6.2 + 24;
+      }
     }
     const readout = s('text', { x: W - m.r, y: m.t + 10, 'text-anchor': 'end', fill: fg, 'font-size': 10, 'font-family': theme.monoFamily, class: 'te-readout' });
     this.svg.append(readout);

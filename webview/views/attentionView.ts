@@ -304,10 +304,10 @@ export class AttentionView implements ViewImpl {
       describe: (r, c, v) => `query #${rows[r]} ${qLabels[rows[r]]} → key #${cols[c]} ${kLabels[cols[c]]}: ${v.toFixed(6)}`,
       masked: causal ? (r, c) => cols[c] > rows[r] : undefined,
     });
-    const zoom = this.ctx.state().zoom;
-    if (zoom) this.heatmap.setZoom(zoom);
     this.stage.append(this.heatmap.el);
     this.markHeatmap();
+    const zoom = this.ctx.state().zoom;
+    if (zoom && zoom !== this.heatmap.zoom) this.heatmap.setZoom(zoom);
     this.caption.textContent = `Heatmap — ${this.describeAgg()}. Rows: query tokens; columns: key tokens. Hover for exact values; Ctrl+wheel or +/− to zoom; click a row to choose it as query.`;
     this.setLegend(scale, 'attention weight');
   }

@@ -14,7 +14,6 @@ export function select(label: string, options: readonly { value: string; label: 
 
 export function checkbox(label: string, checked: boolean, onChange: (on: boolean) => void): HTMLElement {
   const el = h('vscode-checkbox', { checked, label }) as HTMLElement & { checked: boolean };
-  el.textContent = label;
   el.addEventListener('change', () => onChange(el.checked));
   return el;
 }

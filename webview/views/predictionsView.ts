@@ -66,7 +66,7 @@ export class PredictionsView implements ViewImpl {
         select('Decoding', [{ value: 'greedy', label: 'Greedy' }, { value: 'sample', label: 'Sampled' }], this.cont.mode, (v) => { this.cont.mode = v as 'greedy' | 'sample'; }),
         numberField('Seed', this.cont.seed, 0, 2 ** 31, (v) => { this.cont.seed = v; }),
         numberField('Sampling temperature', this.cont.temperature, 0.05, 10, (v) => { this.cont.temperature = v; }, 0.05),
-        button('Continue', () => this.ctx.host.notify({ type: 'continue', request: { ...this.cont } }), { icon: 'debug-continue', action: 'continue' })));
+        button('Continue', () => this.ctx.host.notify({ type: 'continue', request: { ...this.cont } }), { action: 'continue' })));
     }
   }
 
@@ -98,6 +98,7 @@ export class PredictionsView implements ViewImpl {
     const theme = this.ctx.theme();
     clear(body);
     const labels = tokenLabels(s.tokens);
+    if (s.model.kind === 'encoder') { this.drawMasked(p, labels); return; }
     // surprisal strip: the surprisal of token t+1 given the prefix, drawn on token t+1
     const maxBits = Math.max(1, ...p.surprisalBits);
     const sScale = this.scale(maxBits);
@@ -134,6 +135,26 @@ export class PredictionsView implements ViewImpl {
     if (this.lens) body.append(this.lensGrid(this.lens, labels));
   }
 
+  /** Encoders (BERT) predict the token at each position, not the next one: show [MASK] predictions and per-position top-k. */
+  private drawMasked(p: PredictionsSlice, labels: string[]): void {
+    const s = this.s!;
+    const body = this.ctx.shell.body;
+    body.append(h('p', { class: 'te-hint' }, 'A masked language model predicts the token at each position from both sides; [MASK] positions are what it was trained to fill.'));
+    body.append(h('section', { class: 'te-panel' }, h('h2', {}, '[MASK] predictions'),
+      ...(p.masks && p.masks.length ? p.masks.map((m) => h('div', { class: 'te-mask' }, h('span', { class: 'te-mono' }, `#${m.position} ${labels[m.position]}:`), this.topList(m.top)))
+        : [h('p', { class: 'te-hint' }, 'The analysed text has no [MASK] token. Type [MASK] in the text and re-run to see what the model fills in.')])));
+    const table = h('table', { class: 'te-pred-table' }, h('thead', {}, h('tr', {}, ...['#', 'token', `top-${this.k} at this position (T = ${this.temperature})`].map((c) => h('th', { scope: 'col' }, c)))));
+    const tbody = h('tbody', {});
+    s.tokens.forEach((t, i) => {
+      const tr = h('tr', { 'data-position': i, 'data-start': t.start, 'data-end': t.end }, h('td', { class: 'te-num' }, String(i)), h('td', { class: 'te-mono' }, labels[i]), h('td', {}, this.topList(p.top[i] ?? [], t.id)));
+      tr.addEventListener('mouseenter', () => { if (t.end > t.start) this.ctx.host.notify({ type: 'hoverToken', start: t.start, end: t.end, editor: true }); });
+      tr.addEventListener('mouseleave', () => this.ctx.host.notify({ type: 'leaveToken' }));
+      tbody.append(tr);
+    });
+    table.append(tbody);
+    body.append(h('section', { class: 'te-panel' }, h('h2', {}, 'Predictions per position'), h('div', { class: 'te-table-wrap' }, table)));
+  }
+
   private topList(top: readonly TopEntry[], actual?: number): HTMLElement {
     const list = h('ol', { class: 'te-top' });
     for (const e of top) {
@@ -150,8 +171,9 @@ export class PredictionsView implements ViewImpl {
     const table = h('table', { class: 'te-lens', 'aria-label': 'Logit lens: top prediction per layer and position' });
     table.append(h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'layer \\ pos'), ...lens.positions.map((pos) => h('th', { scope: 'col', class: 'te-mono', title: `#${pos}` }, labels[pos])))));
     const tbody = h('tbody', {});
-    for (let l = lens.layers; l >= 0; l--) {
-      const tr = h('tr', {}, h('th', { scope: 'row' }, l === lens.layers ? 'output' : `L${l} in`));
+    const last = lens.top.length - 1; // rows: residual entering block 0…n_layers-1, then the final output
+    for (let l = last; l >= 0; l--) {
+      const tr = h('tr', {}, h('th', { scope: 'row' }, l === last ? 'output' : `L${l} in`));
       lens.positions.forEach((pos, pi) => {
         const top = lens.top[l]?.[pi] ?? [];
         const best = top[0];
@@ -177,6 +199,7 @@ export class PredictionsView implements ViewImpl {
   private paintSurprisal(): void {
     const p = this.pred, s = this.s;
     if (!p || !s) return;
+    if (s.model.kind === 'encoder') { this.ctx.shell.showError('Surprisal needs a left-to-right model; this is a masked language model.'); return; }
     const max = Math.max(1e-9, ...p.surprisalBits);
     this.ctx.paint({
       label: 'Surprisal per token (bits)',

@@ -87,3 +87,23 @@ describe('formatting', () => {
     expect(ellipsis('😀😀', 2)).toBe('😀😀');
   });
 });
+
+import { cellWidth, fitAspect } from '../../../webview/lib/layout';
+
+describe('rectangular cells (aspect)', () => {
+  const g: HeatmapGeometry = { rows: 64, cols: 4, cell: 5, aspect: 6, left: 40, top: 20, scrollX: 0, scrollY: 0, viewWidth: 120, viewHeight: 320 };
+  it('widens narrow matrices, not wide ones', () => {
+    expect(fitAspect(4, 5, 400)).toBe(8);
+    expect(fitAspect(4, 5, 200)).toBe(5);
+    expect(fitAspect(100, 5, 400)).toBe(1);
+  });
+  it('cells are aspect × wider; hit-testing follows', () => {
+    expect(cellWidth(g)).toBe(30);
+    expect(cellRect(g, 2, 3)).toEqual({ x: 130, y: 30, w: 30, h: 5 });
+    expect(cellAt(g, 40 + 65, 20 + 12)).toEqual({ row: 2, col: 2 });
+  });
+  it('zoom keeps the anchor with aspect', () => {
+    const z = zoomTo({ ...g, viewWidth: 60, viewHeight: 100 }, 10, 40 + 50, 20 + 50);
+    expect(cellAt(z, 90, 70)).toEqual(cellAt({ ...g, viewWidth: 60, viewHeight: 100 }, 90, 70));
+  });
+});
