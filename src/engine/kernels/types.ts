@@ -27,6 +27,13 @@ export interface Kernels {
    * `b` must not be modified afterwards.
    */
   prepareWeight?(b: Float32Array, k: number, n: number, transposed: boolean): void;
+  /**
+   * Optional, like prepareWeight, but the path may also take the weight over: when it returns true, it keeps
+   * its own (packed) copy and has freed `b`'s memory (b's buffer is detached, so b.length becomes 0). The caller
+   * must then use `b` only as the right-hand side of matmul/matmulT with the same k, n and layout, never read it.
+   * This is how a model holds one copy of its weights instead of two. Paths that keep no copy return false.
+   */
+  adoptWeight?(b: Float32Array, k: number, n: number, transposed: boolean): boolean;
   /** Releases native resources (sessions, memory) the path holds; the kernels must not be used afterwards. */
   dispose?(): void;
 }

@@ -177,3 +177,29 @@ describe.each(paths)('element-wise kernels on path $path', ({ path, k: kernels }
     }
   });
 });
+
+describe.each(paths)('adoptWeight on path $path', ({ path, k: kernels }) => {
+  it('either keeps the caller array intact or takes it over and still computes the same products', () => {
+    const [k, n] = [256, 320];
+    const w = random(n * k, 21);
+    const copy = w.slice();
+    const bias = random(n, 22);
+    const adopted = kernels.adoptWeight?.(w, k, n, true) ?? false;
+    if (path !== 'onnx') expect(adopted).toBe(false);
+    expect(w.length).toBe(adopted ? 0 : n * k);
+    if (!adopted) expect(w).toEqual(copy);
+    for (const m of [1, 7, 64]) {
+      const a = random(m * k, 23 + m);
+      expectClose(kernels.matmulT(a, w, m, k, n, bias), reference(a, copy, m, k, n, true, bias), k, `${path} adopted m=${m}`);
+    }
+    if (adopted) expect(() => kernels.matmulT(random(4 * n, 1), w, 4, n, k)).toThrow(/adopted weight/);
+  });
+
+  it('does not take over a view into a larger buffer', () => {
+    const [k, n] = [128, 160];
+    const backing = random(n * k + 16, 24);
+    const w = backing.subarray(16);
+    expect(kernels.adoptWeight?.(w, k, n, true) ?? false).toBe(false);
+    expect(w.length).toBe(n * k);
+  });
+});

@@ -97,7 +97,7 @@ export class OrtElementwise {
         nodes,
         inputs: inputs.map((name, i) => ({ name, dims: paramDims && i > 0 ? paramDims : dims })),
         outputs: [{ name: 'Y', dims }],
-      }), { threads: this.threads });
+      }), { threads: this.threads, optimize: false });
       this.sessions.set(key, s);
     }
     return s;

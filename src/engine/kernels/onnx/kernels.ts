@@ -28,6 +28,7 @@ export interface OnnxKernelOptions {
 const SMALL_PRODUCT = 16_384;
 /** Arrays smaller than this are not worth a session of their own. */
 const MIN_PACKED_ELEMENTS = 16_384;
+const EMPTY_OK = new Float32Array(0);
 /** Values sampled from a packed weight to detect (forbidden) later modification. */
 const PROBES = 16;
 
@@ -37,6 +38,8 @@ interface PackedWeight {
   readonly n: number;
   readonly transposed: boolean;
   readonly probe: Float32Array;
+  /** The JavaScript copy was freed (adoptWeight): the packed copy is the only one. */
+  readonly adopted: boolean;
 }
 
 function probeIndex(i: number, length: number): number {
@@ -97,7 +100,19 @@ export class OnnxKernels implements Kernels {
   }
 
   prepareWeight(b: Float32Array, k: number, n: number, transposed: boolean): void {
-    if (this.prepack && b.length === k * n && b.length >= MIN_PACKED_ELEMENTS) this.pack(b, k, n, transposed);
+    if (this.prepack && b.length === k * n && b.length >= MIN_PACKED_ELEMENTS) this.pack(b, k, n, transposed, false);
+  }
+
+  adoptWeight(b: Float32Array, k: number, n: number, transposed: boolean): boolean {
+    const ownsBuffer = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
+    if (!this.prepack || b.length !== k * n || b.length < MIN_PACKED_ELEMENTS || !ownsBuffer) {
+      this.prepareWeight(b, k, n, transposed);
+      return false;
+    }
+    this.pack(b, k, n, transposed, true);
+    // Move the backing store into a clone nobody keeps: b's buffer is detached and its memory freed.
+    structuredClone(b.buffer, { transfer: [b.buffer as ArrayBuffer] });
+    return true;
   }
 
   dispose(): void {
@@ -108,31 +123,51 @@ export class OnnxKernels implements Kernels {
   }
 
   private gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposed: boolean, bias: Float32Array | undefined, out: Float32Array): Float32Array {
+    const adopted = b.length === 0 ? this.packed.get(b) : undefined;
+    if (adopted?.adopted) {
+      if (adopted.k !== k || adopted.n !== n || adopted.transposed !== transposed) {
+        throw new RangeError(`${transposed ? 'matmulT' : 'matmul'}: adopted weight packed as k=${adopted.k} n=${adopted.n}${adopted.transposed ? ' (transposed)' : ''}, used as k=${k} n=${n}${transposed ? ' (transposed)' : ''}`);
+      }
+      checkGemmArgs(transposed ? 'matmulT' : 'matmul', a, EMPTY_OK, m, 0, n, bias, out);
+      if (a.length < m * k) throw new RangeError(`${transposed ? 'matmulT' : 'matmul'}: a has ${a.length} values, needs ${m * k}`);
+      if (m === 0 || n === 0) return out;
+      return this.runPacked(adopted.session, a, m, k, n, bias, out);
+    }
     checkGemmArgs(transposed ? 'matmulT' : 'matmul', a, b, m, k, n, bias, out);
     if (m === 0 || n === 0) return out;
     if (k === 0 || m * n * k < SMALL_PRODUCT) {
       return transposed ? portableKernels.matmulT(a, b, m, k, n, bias, out) : portableKernels.matmul(a, b, m, k, n, bias, out);
     }
+    const packed = this.packedFor(b, k, n, transposed);
+    if (packed) return this.runPacked(packed, a, m, k, n, bias, out);
     const T = this.rt.Tensor;
-    const feeds: Record<string, OrtTensor> = {
+    const feeds = this.feeds(a, m, k, n, bias);
+    feeds.B = new T('float32', b.length === k * n ? b : b.subarray(0, k * n), transposed ? [n, k] : [k, n]);
+    this.dynamicSession(transposed).run(feeds, this.fetches(out, m, n), {});
+    return out;
+  }
+
+  private runPacked(session: NativeSession, a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, out: Float32Array): Float32Array {
+    session.run(this.feeds(a, m, k, n, bias), this.fetches(out, m, n), {});
+    return out;
+  }
+
+  private feeds(a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined): Record<string, OrtTensor> {
+    const T = this.rt.Tensor;
+    return {
       A: new T('float32', a.length === m * k ? a : a.subarray(0, m * k), [m, k]),
       C: new T('float32', bias ? bias.subarray(0, n) : this.zerosOf(n), [n]),
     };
-    const fetches = { Y: new T('float32', out.length === m * n ? out : out.subarray(0, m * n), [m, n]) };
-    const packed = this.packedFor(b, k, n, transposed);
-    if (packed) {
-      packed.run(feeds, fetches, {});
-    } else {
-      feeds.B = new T('float32', b.length === k * n ? b : b.subarray(0, k * n), transposed ? [n, k] : [k, n]);
-      this.dynamicSession(transposed).run(feeds, fetches, {});
-    }
-    return out;
+  }
+
+  private fetches(out: Float32Array, m: number, n: number): Record<string, OrtTensor> {
+    return { Y: new this.rt.Tensor('float32', out.length === m * n ? out : out.subarray(0, m * n), [m, n]) };
   }
 
   /** The packed session for `b` if it is (or should now become) a pre-packed weight. */
   private packedFor(b: Float32Array, k: number, n: number, transposed: boolean): NativeSession | undefined {
     const entry = this.packed.get(b);
-    if (entry) {
+    if (entry && !entry.adopted) {
       if (entry.k === k && entry.n === n && entry.transposed === transposed && unchanged(b, entry.probe)) return entry.session;
       this.forget(b, entry); // used with another shape or modified: not a constant weight after all
       return undefined;
@@ -142,10 +177,10 @@ export class OnnxKernels implements Kernels {
       this.seen.add(b); // first use: could be a one-off activation
       return undefined;
     }
-    return this.pack(b, k, n, transposed).session;
+    return this.pack(b, k, n, transposed, false).session;
   }
 
-  private pack(b: Float32Array, k: number, n: number, transposed: boolean): PackedWeight {
+  private pack(b: Float32Array, k: number, n: number, transposed: boolean, adopted: boolean): PackedWeight {
     const existing = this.packed.get(b);
     if (existing) this.forget(b, existing);
     const model = encodeModel({
@@ -155,9 +190,9 @@ export class OnnxKernels implements Kernels {
       inputs: [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }],
       outputs: [{ name: 'Y', dims: ['M', n] }],
     });
-    const session = this.rt.createSession(model, { threads: this.threads });
+    const session = this.rt.createSession(model, { threads: this.threads, optimize: false });
     this.live.add(session);
-    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b) };
+    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), adopted };
     this.packed.set(b, entry);
     return entry;
   }
@@ -176,7 +211,7 @@ export class OnnxKernels implements Kernels {
         nodes: [{ op: 'Gemm', inputs: ['A', 'B', 'C'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } }],
         inputs: [{ name: 'A', dims: ['M', 'K'] }, { name: 'B', dims: transposed ? ['N', 'K'] : ['K', 'N'] }, { name: 'C', dims: ['N'] }],
         outputs: [{ name: 'Y', dims: ['M', 'N'] }],
-      }), { threads: this.threads });
+      }), { threads: this.threads, optimize: false });
       this.live.add(s);
       this.dynamic.set(transposed, s);
     }

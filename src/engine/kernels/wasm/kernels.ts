@@ -69,6 +69,10 @@ export class WasmKernels implements Kernels {
     // Weights are copied in per call; nothing to keep.
   }
 
+  adoptWeight(): boolean {
+    return false;
+  }
+
   private gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposed: boolean, bias: Float32Array | undefined, out: Float32Array): Float32Array {
     checkGemmArgs(transposed ? 'matmulT' : 'matmul', a, b, m, k, n, bias, out);
     if (m === 0 || n === 0) return out;
