@@ -40,6 +40,7 @@ export class StatusBar implements vscode.Disposable {
     );
     this.render();
     this.item.show();
+    this.scheduleCount(); // a selection made before activation counts too
   }
 
   setProgress(message: string | undefined): void {
