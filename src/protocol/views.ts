@@ -185,6 +185,18 @@ export interface ViewState {
   readonly stack?: AttentionStack;
 }
 
+/** Editor paint: weights are drawn as this colour at PAINT_BUCKETS opacities (both sides use these for the legend). */
+export const PAINT_RGB: readonly [number, number, number] = [255, 140, 0];
+export const PAINT_BUCKETS = 8;
+/** Opacity of bucket b (0…PAINT_BUCKETS-1). */
+export function paintAlpha(bucket: number): number {
+  return 0.12 + (0.68 * bucket) / (PAINT_BUCKETS - 1);
+}
+/** Bucket of a weight in (0, 1]. */
+export function paintBucket(weight: number): number {
+  return Math.min(PAINT_BUCKETS - 1, Math.max(0, Math.ceil(weight * PAINT_BUCKETS) - 1));
+}
+
 /** What a view paints onto the editor text: one weight per token (index → weight in [0, 1]) plus its legend. */
 export interface EditorPaint {
   readonly label: string;
@@ -284,7 +296,9 @@ export type ViewNotice =
   | { readonly type: 'rerun' }
   | { readonly type: 'continue'; readonly request: ContinueRequest }
   | { readonly type: 'openView'; readonly view: ViewKind; readonly state: ViewState }
-  | { readonly type: 'state'; readonly state: ViewState };
+  | { readonly type: 'state'; readonly state: ViewState }
+  /** A chart finished drawing for an analysis (tests and the first-paint timing listen for it). */
+  | { readonly type: 'drawn'; readonly what: string; readonly analysisId: string };
 
 /** Host → view pushes (no reply). `highlight` = token indices under the editor cursor. */
 export type HostNotice =
@@ -314,6 +328,7 @@ export function isViewNotice(x: unknown): x is ViewNotice {
     case 'continue': return isContinueRequest(x.request);
     case 'openView': return isViewKind(x.view) && isViewState(x.state);
     case 'state': return isViewState(x.state);
+    case 'drawn': return typeof x.what === 'string' && x.what.length <= 100 && typeof x.analysisId === 'string' && x.analysisId.length <= 100;
     default: return false;
   }
 }
@@ -337,39 +352,6 @@ export function isHostNotice(x: unknown): x is HostNotice {
     case 'progress': return typeof x.label === 'string' && isNum(x.done) && isNum(x.total) && typeof x.finished === 'boolean';
     case 'focus': return isViewState(x.state);
     case 'error': return typeof x.message === 'string';
-    default: return false;
-  }
-}
-
-// ---------- interim envelope (until folded into webview.ts's unions) ----------
-
-export const VIEW_PROTOCOL_VERSION = 1;
-
-export type ViewToHost =
-  | { readonly v: typeof VIEW_PROTOCOL_VERSION; readonly kind: 'viewReady'; readonly view: ViewKind }
-  | { readonly v: typeof VIEW_PROTOCOL_VERSION; readonly kind: 'viewRequest'; readonly id: number; readonly request: SliceRequest }
-  | { readonly v: typeof VIEW_PROTOCOL_VERSION; readonly kind: 'viewNotice'; readonly notice: ViewNotice };
-
-export type HostToView =
-  | { readonly v: typeof VIEW_PROTOCOL_VERSION; readonly kind: 'viewResponse'; readonly inReplyTo: number; readonly ok: true; readonly slice: unknown }
-  | { readonly v: typeof VIEW_PROTOCOL_VERSION; readonly kind: 'viewResponse'; readonly inReplyTo: number; readonly ok: false; readonly error: string }
-  | { readonly v: typeof VIEW_PROTOCOL_VERSION; readonly kind: 'hostNotice'; readonly notice: HostNotice };
-
-export function isViewToHost(x: unknown): x is ViewToHost {
-  if (!isObject(x) || x.v !== VIEW_PROTOCOL_VERSION) return false;
-  switch (x.kind) {
-    case 'viewReady': return isViewKind(x.view);
-    case 'viewRequest': return isNat(x.id, Number.MAX_SAFE_INTEGER) && isSliceRequest(x.request);
-    case 'viewNotice': return isViewNotice(x.notice);
-    default: return false;
-  }
-}
-
-export function isHostToView(x: unknown): x is HostToView {
-  if (!isObject(x) || x.v !== VIEW_PROTOCOL_VERSION) return false;
-  switch (x.kind) {
-    case 'viewResponse': return isNat(x.inReplyTo, Number.MAX_SAFE_INTEGER) && (x.ok === true ? 'slice' in x : x.ok === false && typeof x.error === 'string');
-    case 'hostNotice': return isHostNotice(x.notice);
     default: return false;
   }
 }

@@ -11,6 +11,8 @@
  *      `msg.type` ending in `assertNever(msg)`.
  */
 
+import { isHostNotice, isSliceRequest, isViewNotice, type HostNotice, type SliceRequest, type ViewNotice } from './views';
+
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
 /** Every message carries this. `id` is unique per sender; a reply names the request in `inReplyTo`. */
@@ -139,6 +141,34 @@ export function isWelcomeInfo(x: unknown): x is WelcomeInfo {
 export const welcomeProtocol = defineProtocol<WelcomeToWebview, WelcomeToHost>({
   toWebview: { ...commonToWebviewValidators, 'welcome/info': (m) => isWelcomeInfo(m.info) },
   toHost: { ...commonToHostValidators, 'welcome/openExplorer': () => true, 'welcome/openSettings': () => true },
+});
+
+// ---------------------------------------------------------------- analysis views (tokens, attention, positional, predictions)
+// Payloads and their guards live in views.ts; these are the envelope-level messages of the four view panels.
+
+export type ViewsToWebview =
+  | CommonToWebview
+  /** Reply (inReplyTo = the request's id) to `view/request`. */
+  | { readonly type: 'view/sliceResult'; readonly ok: true; readonly slice: unknown }
+  | { readonly type: 'view/sliceResult'; readonly ok: false; readonly error: string }
+  | { readonly type: 'view/notice'; readonly notice: HostNotice };
+
+export type ViewsToHost =
+  | CommonToHost
+  | { readonly type: 'view/request'; readonly request: SliceRequest }
+  | { readonly type: 'view/notice'; readonly notice: ViewNotice };
+
+export const viewsProtocol = defineProtocol<ViewsToWebview, ViewsToHost>({
+  toWebview: {
+    ...commonToWebviewValidators,
+    'view/sliceResult': (m) => (m.ok === true ? 'slice' in m : m.ok === false && isShortString(m.error)),
+    'view/notice': (m) => isHostNotice(m.notice),
+  },
+  toHost: {
+    ...commonToHostValidators,
+    'view/request': (m) => isSliceRequest(m.request),
+    'view/notice': (m) => isViewNotice(m.notice),
+  },
 });
 
 // ---------------------------------------------------------------- endpoint

@@ -88,7 +88,7 @@ function page(view: string, theme: string, model: string, caseName: string, stat
 <script>window.__gallery = ${JSON.stringify({ model, caseName, state: state ? JSON.parse(state) : undefined })};</script>
 <script src="/fixture-host.js"></script>
 <script type="module" src="/dist/webview/views.js"></script>
-</head><body class="${t.bodyClass}" data-view="${esc(view)}"><div id="root"></div></body></html>`;
+</head><body class="${t.bodyClass}"><div id="root" data-view="${esc(view)}"></div></body></html>`;
 }
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json' };

@@ -1,12 +1,13 @@
 /**
- * ViewHost over the VS Code webview API: requests get ids and resolve on the matching response; every message
- * received is validated first (unknown ones are logged and dropped); a newer request of the same slice kind
- * supersedes an older one (the older promise rejects with a SupersededError, which views ignore).
+ * ViewHost over the VS Code webview API and the shared channel (src/protocol/webview.ts: envelope, ids,
+ * request/response, validation of every message received; invalid ones are logged and dropped). A newer request
+ * of the same slice kind supersedes an older one: the older promise rejects with SupersededError, which views ignore.
  */
-import { isHostToView, isSliceResponse, VIEW_PROTOCOL_VERSION, type HostNotice, type SliceRequest, type SliceResponse, type ViewKind, type ViewNotice, type ViewState, type ViewToHost } from '../../src/protocol/views';
+import { MessageEndpoint, assertNever, viewsProtocol, type Message, type ViewsToHost, type ViewsToWebview } from '../../src/protocol/webview';
+import { isSliceResponse, type HostNotice, type SliceRequest, type SliceResponse, type ViewKind, type ViewNotice, type ViewState } from '../../src/protocol/views';
 import type { ViewHost } from './host';
 
-interface VsCodeApi {
+export interface VsCodeApi {
   postMessage(message: unknown): void;
   getState(): unknown;
   setState(state: unknown): void;
@@ -17,48 +18,61 @@ export class SupersededError extends Error {
   constructor() { super('superseded by a newer request'); }
 }
 
+/** Slices can take a while on long inputs (rollout over many layers, logit lens): wait up to two minutes. */
+const SLICE_TIMEOUT_MS = 120_000;
+
 export class VsCodeHost implements ViewHost {
-  private readonly api: VsCodeApi;
-  private nextId = 1;
-  private readonly pending = new Map<number, { slice: SliceRequest['slice']; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly endpoint: MessageEndpoint<ViewsToHost, ViewsToWebview>;
   private readonly latest = new Map<string, number>();
+  private seq = 0;
   private readonly listeners: ((n: HostNotice) => void)[] = [];
 
-  constructor(view: ViewKind, api: VsCodeApi = acquireVsCodeApi()) {
-    this.api = api;
-    window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
-    this.post({ v: VIEW_PROTOCOL_VERSION, kind: 'viewReady', view });
+  constructor(view: ViewKind, private readonly api: VsCodeApi = acquireVsCodeApi()) {
+    this.endpoint = new MessageEndpoint<ViewsToHost, ViewsToWebview>(
+      view,
+      {
+        send: (m) => api.postMessage(m),
+        onInvalid: (reason) => {
+          console.warn(`[transformer-explorer] dropped a message: ${reason}`);
+          this.endpoint.post({ type: 'log', level: 'warn', message: `${view} view dropped a message: ${reason}` });
+        },
+      },
+      viewsProtocol.isToWebview,
+      viewsProtocol.toWebview,
+      (m) => this.onMessage(m),
+    );
+    window.addEventListener('message', (e: MessageEvent) => this.endpoint.receive(e.data));
+    window.addEventListener('error', (e) => this.endpoint.post({ type: 'log', level: 'error', message: `${view} view: ${e.message}` }));
+    this.endpoint.post({ type: 'ready', view });
   }
 
-  private post(m: ViewToHost): void {
-    this.api.postMessage(m);
+  private onMessage(m: Message<ViewsToWebview>): void {
+    switch (m.type) {
+      case 'ping':
+        this.endpoint.post({ type: 'pong', sentAt: m.sentAt, heading: document.querySelector('h1')?.textContent ?? '' }, m.id);
+        return;
+      case 'view/notice':
+        for (const l of this.listeners) l(m.notice);
+        return;
+      case 'view/sliceResult':
+        return; // a late reply to a request that timed out
+      default:
+        assertNever(m);
+    }
   }
 
-  private receive(data: unknown): void {
-    if (!isHostToView(data)) { console.warn('[transformer-explorer] dropped an unknown message', data); return; }
-    if (data.kind === 'hostNotice') { for (const l of this.listeners) l(data.notice); return; }
-    const p = this.pending.get(data.inReplyTo);
-    if (!p) return;
-    this.pending.delete(data.inReplyTo);
-    if (!data.ok) { p.reject(new Error(data.error)); return; }
-    if (!isSliceResponse(p.slice, data.slice)) { p.reject(new Error(`The ${p.slice} data from the extension was malformed.`)); return; }
-    p.resolve(data.slice);
-  }
-
-  request<R extends SliceRequest>(req: R): Promise<SliceResponse<R['slice']>> {
-    const id = this.nextId++;
-    const key = req.slice;
-    const older = this.latest.get(key);
-    if (older !== undefined && this.pending.has(older)) { this.pending.get(older)!.reject(new SupersededError()); this.pending.delete(older); }
-    this.latest.set(key, id);
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { slice: req.slice, resolve: resolve as (v: unknown) => void, reject });
-      this.post({ v: VIEW_PROTOCOL_VERSION, kind: 'viewRequest', id, request: req });
-    });
+  async request<R extends SliceRequest>(req: R): Promise<SliceResponse<R['slice']>> {
+    const mine = ++this.seq;
+    this.latest.set(req.slice, mine);
+    const reply = await this.endpoint.request({ type: 'view/request', request: req }, 'view/sliceResult', SLICE_TIMEOUT_MS);
+    if (this.latest.get(req.slice) !== mine) throw new SupersededError();
+    if (!reply.ok) throw new Error(reply.error);
+    if (!isSliceResponse(req.slice, reply.slice)) throw new Error(`The ${req.slice} data from the extension was malformed.`);
+    return reply.slice as SliceResponse<R['slice']>;
   }
 
   notify(notice: ViewNotice): void {
-    this.post({ v: VIEW_PROTOCOL_VERSION, kind: 'viewNotice', notice });
+    this.endpoint.post({ type: 'view/notice', notice });
   }
 
   onNotice(fn: (n: HostNotice) => void): void {

@@ -23,7 +23,7 @@ export function startView(kind: ViewKind, host: ViewHost, root: HTMLElement): { 
 
   const shell = new Shell(TITLES[kind], {
     onRerun: () => host.notify({ type: 'rerun' }),
-    onClearPaint: () => host.notify({ type: 'clearPaint' }),
+    onClearPaint: () => { host.notify({ type: 'clearPaint' }); shell.showPaint(undefined); },
     onExport: (format) => void exportChart(format),
   });
   root.append(shell.el);
@@ -35,7 +35,8 @@ export function startView(kind: ViewKind, host: ViewHost, root: HTMLElement): { 
     summary: () => summary,
     state: () => state,
     save: (partial) => { state = { ...state, ...partial, view: kind }; host.setState(state); },
-    paint: (paint: EditorPaint) => host.notify({ type: 'paint', paint }),
+    paint: (paint: EditorPaint) => { host.notify({ type: 'paint', paint }); shell.showPaint(paint.label); },
+    drawn: (what: string) => { if (summary) host.notify({ type: 'drawn', what, analysisId: summary.analysisId }); },
     load: async <T>(label: string, p: Promise<T>) => {
       try {
         const v = await shell.progress.track(label, p);

@@ -232,6 +232,7 @@ export class AttentionView implements ViewImpl {
       this.stage.append(this.grid.el);
       this.caption.textContent = `All ${grid.layers} × ${grid.heads} heads (max-pooled thumbnails). Click one to open it.`;
       this.setLegend(scale, 'attention weight');
+      this.ctx.drawn('attention:grid');
       return;
     }
     if (st.mode === 'math') {
@@ -246,6 +247,7 @@ export class AttentionView implements ViewImpl {
       this.stage.append(this.math.el);
       this.caption.textContent = `Query #${q} ${qLabels[q]} — choose another query token above.`;
       this.legendSlot.replaceChildren();
+      this.ctx.drawn('attention:math');
       return;
     }
     const heads = st.aggregation === 'head' ? (st.mode === 'lines' ? st.heads : [st.head]) : st.aggregation === 'rollout' ? [] : Array.from({ length: s.model.nHeads }, (_, i) => i);
@@ -254,6 +256,7 @@ export class AttentionView implements ViewImpl {
     this.slice = slice;
     clear(this.stage);
     if (st.mode === 'heatmap') this.drawHeatmap(slice); else this.drawLines(slice);
+    this.ctx.drawn(`attention:${st.mode}`);
   }
 
   private scale(max: number, sqrt = false): SequentialScale {

@@ -14,6 +14,8 @@ export interface ViewContext {
   /** Merges into the persisted state (small fields only). */
   save(partial: Partial<ViewState>): void;
   paint(paint: EditorPaint): void;
+  /** Tells the host a chart finished drawing for the current analysis. */
+  drawn(what: string): void;
   /** Runs a host request with progress and error display; resolves undefined when it failed or was superseded. */
   load<T>(label: string, p: Promise<T>): Promise<T | undefined>;
 }

@@ -19,10 +19,10 @@ import { isViewKind } from '../../src/protocol/views';
 import { VsCodeHost } from '../lib/vscodeHost';
 import { startView } from './app';
 
-const kind = document.body.dataset.view;
+const root = document.getElementById('root') ?? document.body;
+const kind = root.dataset.view ?? document.body.dataset.view;
 if (!isViewKind(kind)) {
-  document.body.textContent = `Transformer Explorer: unknown view "${String(kind)}".`;
+  root.textContent = `Transformer Explorer: unknown view "${String(kind)}".`;
 } else {
-  const root = document.getElementById('root') ?? document.body;
   startView(kind, new VsCodeHost(kind), root);
 }

@@ -106,7 +106,6 @@ export class PositionalView implements ViewImpl {
     this.heatmaps = [];
     const div = (limit: number) => divergingScale(theme.background, theme.negative, theme.positive, limit);
     const n = sl.count;
-    const markers = sl.tokenPositions.filter((p) => p < n);
     const schemeText: Record<PositionalSlice['kind'], string> = {
       learned: 'learned absolute position table (added to the token embeddings)',
       sinusoidal: 'fixed sinusoidal table (added to the token embeddings)',
@@ -145,8 +144,8 @@ export class PositionalView implements ViewImpl {
     this.panels.push(this.heatmap(`Sinusoidal reference (Vaswani et al.): position × dimension${sl.kind === 'sinusoidal' ? '' : ' — for comparison'}`, sl.sinusoid, div(1), 'position', 'dimension', dims, (r, c, v) => `position ${r}, dim ${c} (${c % 2 === 0 ? 'sin' : 'cos'}): ${v.toFixed(4)}`, 'sin / cos value'));
     this.panels.push(this.chart('Wavelength per sin/cos pair', [{ name: 'wavelength (positions)', values: sl.wavelengths, color: theme.palette[3] ?? theme.palette[0], dots: true }], 'pair i', 'wavelength', true));
     this.panels.push(this.heatmap('Sinusoidal position similarity (cosine)', sl.sinusoidSimilarity, sequentialScale(theme.background, theme.accent, Math.min(0, ...sl.sinusoidSimilarity.data), 1), 'position i', 'position j', String, (r, c, v) => `cos(pos ${r}, pos ${c}) = ${v.toFixed(4)}`, 'cosine similarity'));
-    void markers;
     body.append(h('div', { class: 'te-panels' }, ...this.panels.map((p) => p.el)));
+    this.ctx.drawn('positional');
   }
 
   exportData(): ExportData | undefined {

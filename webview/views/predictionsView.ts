@@ -81,6 +81,7 @@ export class PredictionsView implements ViewImpl {
     this.pred = pred;
     this.lens = lens;
     this.draw();
+    this.ctx.drawn('predictions');
   }
 
   private scale(max: number): SequentialScale {

@@ -2,7 +2,7 @@
  * The frame every view shares: header (model, document, token count, time), stale banner with Re-run, error line,
  * a controls row, the view body, a progress indicator and the export/paint toolbar. Views fill `controls`/`body`.
  */
-import type { AnalysisSummary } from '../../src/protocol/views';
+import { PAINT_BUCKETS, PAINT_RGB, paintAlpha, type AnalysisSummary } from '../../src/protocol/views';
 import { h, icon } from '../lib/dom';
 import { Progress } from '../lib/progress';
 
@@ -23,6 +23,8 @@ export class Shell {
   private readonly banner: HTMLElement;
   private readonly error: HTMLElement;
   readonly toolbar: HTMLElement;
+  private readonly paintLegend: HTMLElement;
+  private readonly clearPaint: () => void;
 
   constructor(viewTitle: string, actions: ShellActions) {
     this.title = h('h1', { class: 'te-title' }, viewTitle);
@@ -41,12 +43,14 @@ export class Shell {
     rerun.addEventListener('click', () => actions.onRerun());
     this.banner = h('div', { class: 'te-banner', role: 'alert', hidden: true }, icon('warning'), h('span', {}, 'The analysed text has changed: links and numbers below are from the old text.'), rerun);
     this.error = h('div', { class: 'te-error', role: 'alert', hidden: true });
+    this.clearPaint = () => actions.onClearPaint();
+    this.paintLegend = h('div', { class: 'te-paint-legend', hidden: true, role: 'status' });
     this.controls = h('div', { class: 'te-controls' });
     this.body = h('main', { class: 'te-body' });
     this.footer = h('footer', { class: 'te-footer' });
     this.el = h('div', { class: 'te-shell' },
       h('header', { class: 'te-header' }, h('div', { class: 'te-heading' }, this.title, this.meta), this.toolbar),
-      this.banner, this.error, this.controls, this.progress.el, this.body, this.footer);
+      this.banner, this.error, this.paintLegend, this.controls, this.progress.el, this.body, this.footer);
   }
 
   setSummary(s: AnalysisSummary): void {
@@ -58,6 +62,21 @@ export class Shell {
   setStale(stale: boolean): void {
     this.banner.hidden = !stale;
     document.body.classList.toggle('te-stale', stale);
+  }
+
+  /** The legend of what is painted on the editor text (same colour and buckets as the decorations). */
+  showPaint(label: string | undefined): void {
+    this.paintLegend.hidden = !label;
+    this.paintLegend.replaceChildren();
+    if (!label) return;
+    const swatches = Array.from({ length: PAINT_BUCKETS }, (_, b) => {
+      const sw = h('span', { class: 'te-paint-swatch' });
+      sw.style.backgroundColor = `rgba(${PAINT_RGB.join(', ')}, ${paintAlpha(b).toFixed(3)})`;
+      return sw;
+    });
+    const clear = h('vscode-button', { secondary: true, 'data-action': 'clear-paint' }, 'Clear');
+    clear.addEventListener('click', () => this.clearPaint());
+    this.paintLegend.append(icon('symbol-color'), h('span', {}, `On the editor: ${label}`), h('span', { class: 'te-paint-scale', 'aria-hidden': 'true' }, 'low', ...swatches, 'high'), clear);
   }
 
   showError(message: string | undefined): void {

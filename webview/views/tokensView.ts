@@ -44,6 +44,7 @@ export class TokensView implements ViewImpl {
     }
     body.append(h('p', { class: 'te-hint' }, 'Hover a token to highlight its characters in the editor; click or Enter to select them. Arrow keys move between tokens. · space, → tab, ↵ newline; ×n = n byte pieces of one character.'));
     this.stats.textContent = this.describe(s.text, s.tokens);
+    this.ctx.drawn('tokens');
   }
 
   private describe(text: string, tokens: readonly ViewToken[]): string {

@@ -1,15 +1,18 @@
 /**
- * Browser side of the gallery: a stand-in for VS Code's acquireVsCodeApi(). It speaks the same view protocol
- * (src/protocol/views.ts) as the real panel host: viewReady → summary notice; viewRequest → fetch the slice from the
- * gallery server (real engine) → viewResponse with typed arrays; notices are recorded in window.__notices.
+ * Browser side of the gallery: a stand-in for VS Code's acquireVsCodeApi(). It speaks the same channel as the real
+ * panel host (src/protocol/webview.ts viewsProtocol, validated here too): `ready` → summary notice; `view/request` →
+ * fetch the slice from the gallery server (real engine) → `view/sliceResult` with typed arrays; view notices are
+ * recorded in window.__notices.
  */
-import { VIEW_PROTOCOL_VERSION, type AnalysisSummary, type HostToView, type ViewToHost } from '../../../src/protocol/views';
+import { WEBVIEW_PROTOCOL_VERSION, viewsProtocol, type ViewsToWebview } from '../../../src/protocol/webview';
+import type { AnalysisSummary } from '../../../src/protocol/views';
 
 interface GalleryConfig { model: string; caseName: string; state?: unknown }
 const cfg = (window as unknown as { __gallery: GalleryConfig }).__gallery;
 const notices: unknown[] = [];
 (window as unknown as { __notices: unknown[] }).__notices = notices;
 let state: unknown = cfg.state;
+let nextId = 1;
 
 function decode(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decode);
@@ -26,34 +29,41 @@ function decode(value: unknown): unknown {
   return value;
 }
 
-function deliver(m: HostToView): void {
-  window.dispatchEvent(new MessageEvent('message', { data: m }));
+type Body = ViewsToWebview extends infer B ? B : never;
+function deliver(body: Body, inReplyTo?: string): void {
+  const data = { ...body, v: WEBVIEW_PROTOCOL_VERSION, id: `gallery-${nextId++}`, ...(inReplyTo ? { inReplyTo } : {}) };
+  window.dispatchEvent(new MessageEvent('message', { data }));
 }
 
-async function handle(m: ViewToHost): Promise<void> {
-  switch (m.kind) {
-    case 'viewReady': {
+async function handle(raw: unknown): Promise<void> {
+  if (!viewsProtocol.isToHost(raw)) { console.error('[gallery] the view sent an invalid message', raw); return; }
+  switch (raw.type) {
+    case 'ready': {
       const r = await fetch(`/api/summary?model=${encodeURIComponent(cfg.model)}&case=${encodeURIComponent(cfg.caseName)}`);
       const body = await r.json() as { error?: string };
-      if (!r.ok) { deliver({ v: VIEW_PROTOCOL_VERSION, kind: 'hostNotice', notice: { type: 'error', message: body.error ?? r.statusText } }); return; }
-      deliver({ v: VIEW_PROTOCOL_VERSION, kind: 'hostNotice', notice: { type: 'summary', summary: body as unknown as AnalysisSummary } });
+      if (!r.ok) { deliver({ type: 'view/notice', notice: { type: 'error', message: body.error ?? r.statusText } }); return; }
+      deliver({ type: 'view/notice', notice: { type: 'summary', summary: body as unknown as AnalysisSummary } });
       return;
     }
-    case 'viewRequest': {
-      const r = await fetch('/api/slice', { method: 'POST', body: JSON.stringify({ model: cfg.model, caseName: cfg.caseName, request: m.request }) });
+    case 'view/request': {
+      const r = await fetch('/api/slice', { method: 'POST', body: JSON.stringify({ model: cfg.model, caseName: cfg.caseName, request: raw.request }) });
       const body = await r.json() as { error?: string };
-      deliver(r.ok ? { v: VIEW_PROTOCOL_VERSION, kind: 'viewResponse', inReplyTo: m.id, ok: true, slice: decode(body) }
-        : { v: VIEW_PROTOCOL_VERSION, kind: 'viewResponse', inReplyTo: m.id, ok: false, error: body.error ?? r.statusText });
+      deliver(r.ok ? { type: 'view/sliceResult', ok: true, slice: decode(body) } : { type: 'view/sliceResult', ok: false, error: body.error ?? r.statusText }, raw.id);
       return;
     }
-    case 'viewNotice':
-      notices.push(m.notice);
+    case 'view/notice':
+      notices.push(raw.notice);
+      return;
+    case 'log':
+      if (raw.level !== 'info') console.error(`[view ${raw.level}] ${raw.message}`);
+      return;
+    case 'pong':
       return;
   }
 }
 
 (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
-  postMessage: (m: ViewToHost) => { void handle(m); },
+  postMessage: (m: unknown) => { void handle(m); },
   getState: () => state,
   setState: (s: unknown) => { state = s; },
 });
