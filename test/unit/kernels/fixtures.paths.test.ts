@@ -1,0 +1,52 @@
+// The decoder-only fixture comparisons (stories260K, tiny-random-gpt2) on every kernel path, through the engine
+// facade, against the float64 references: logits, every layer's attention and residual, top-5 next tokens, and
+// the greedy continuation. (test/unit/engine/forward.fixtures.test.ts covers every model on one path; run it with
+// TE_KERNELS=<path> for the rest.)
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../../src/engine/model';
+import { KERNEL_PATHS, tryKernels } from '../../../src/engine/kernels/select';
+import { loadCases, modelDir, readReferenceTensors } from '../../support/fixtures';
+import { attnRows, checkClose, checkLogits, checkTop5, DiffTable, ref } from '../engine/forwardReference';
+
+const diffs = new DiffTable();
+afterAll(() => console.log(diffs.format('per kernel path')));
+
+const paths = KERNEL_PATHS.flatMap((path) => {
+  const k = tryKernels(path, 2);
+  if (typeof k === 'string') {
+    console.warn(`fixture comparisons on kernel path ${path} skipped: ${k}`);
+    return [];
+  }
+  k.dispose?.();
+  return [path];
+});
+
+describe.each(paths)('kernel path %s', (path) => {
+  describe.each(['stories260K', 'tiny-random-gpt2'])('%s', (name) => {
+    it.each(loadCases(name).map((c) => [c.name, c] as const))('case %s matches the reference', async (_, c) => {
+      const kernels = tryKernels(path, 2);
+      if (typeof kernels === 'string') throw new Error(kernels);
+      const model = loadModel(modelDir(name), { kernels });
+      try {
+        expect(model.info.kernels).toBe(kernels.name);
+        const t = await model.trace(c.text);
+        expect(t.tokens.ids).toEqual(c.input_ids);
+        const tensors = readReferenceTensors(name, c.name);
+        const label = `${name}@${path}`;
+        checkLogits(diffs, label, t.logitsAt(c.logits_positions), ref(tensors, 'logits'), c.name);
+        for (let l = 0; l < t.nLayers; l++) {
+          checkClose(diffs, label, 'attn', attnRows(t.patternLayer(l), t.nHeads, t.n, t.n, c.attn_query_positions), ref(tensors, `attn.${l}`), `${c.name} attn.${l}`);
+          checkClose(diffs, label, 'resid', t.resid(l), ref(tensors, `resid.${l}`), `${c.name} resid.${l}`);
+        }
+        checkClose(diffs, label, 'resid', t.finalHidden, ref(tensors, 'resid.final'), `${c.name} resid.final`);
+        c.top_next?.forEach((want, p) => checkTop5(diffs, label, t.topK(p, 5), want, `${c.name} top_next[${p}]`));
+        if (c.generate_greedy) {
+          const g = await model.generateFromIds(c.generate_greedy.prompt_ids, { maxNewTokens: c.generate_greedy.new_ids.length });
+          expect(g.newIds).toEqual(c.generate_greedy.new_ids);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  });
+});
