@@ -1,7 +1,7 @@
 /**
  * Kernel microbenchmark: GFLOP/s of matmulT/matmul on GPT-2-small shapes for every available path, and the
- * machine's GEMM peak (best single large product). Run: node bench/run.mjs --kernels (or npm run bench).
- * Also exported for bench/run.mjs, which reports the peak next to the end-to-end numbers.
+ * machine's GEMM peak (best single large product). Used by bench/main.ts (`npm run bench`), which reports the
+ * peak next to the end-to-end numbers.
  */
 import { tryKernels, type KernelPath } from '../src/engine/kernels/select';
 import type { Kernels } from '../src/engine/kernels/types';
@@ -67,9 +67,4 @@ export function runKernelBench(paths: readonly KernelPath[], threads: readonly n
     }
   }
   return all;
-}
-
-if (require.main === module) {
-  const paths = (process.argv[2]?.split(',') ?? ['portable', 'wasm', 'onnx']) as KernelPath[];
-  runKernelBench(paths, [1, 2], (l) => console.log(l));
 }
