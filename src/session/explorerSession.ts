@@ -204,7 +204,7 @@ export class ExplorerSession implements vscode.Disposable {
   }
 
   /** Continues a text with the configured model (greedy when temperature is 0/absent, else sampled with the seed). */
-  async generate(req: { text: string; maxNewTokens: number; temperature?: number; seed?: number; token?: vscode.CancellationToken; onProgress?: (message: string, fraction?: number) => void }): Promise<GenerateResult & { model: ResolvedModelDir }> {
+  async generate(req: { text: string; maxNewTokens: number; temperature?: number; seed?: number; token?: vscode.CancellationToken; onProgress?: (message: string, fraction?: number) => void }): Promise<GenerateResult & { model: ResolvedModelDir; kind: ModelSummary['info']['kind'] }> {
     if (req.text.trim().length === 0) throw new EngineError('BAD_INPUT', 'There is no text to continue.', 'Select some text, or open a file that has some.');
     const abort = new AbortController();
     const sub = req.token?.onCancellationRequested(() => abort.abort());
@@ -213,13 +213,13 @@ export class ExplorerSession implements vscode.Disposable {
       req.onProgress?.('Finding the model…');
       const model = await this.resolveModel(req.token);
       req.onProgress?.(`Loading ${model.label}…`);
-      await this.engine().loadModel(model.dir, { signal: abort.signal });
+      const summary = await this.engine().loadModel(model.dir, { signal: abort.signal });
       req.onProgress?.('Generating…', 0);
       const r = await this.engine().generate({ dir: model.dir, text: req.text, maxNewTokens: req.maxNewTokens, temperature: req.temperature, seed: req.seed }, {
         signal: abort.signal,
         onProgress: (e) => { if (e.total > 0) req.onProgress?.(`Token ${e.done} of ${e.total}`, e.done / e.total); },
       });
-      return { ...r, model };
+      return { ...r, model, kind: summary.info.kind };
     } finally {
       sub?.dispose();
       this.setBusy(-1);

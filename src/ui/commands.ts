@@ -73,7 +73,7 @@ export function registerWorkflow(extension: vscode.ExtensionContext, session: Ex
   session.wrapModelResolver((inner) => offerDownloadWhenMissing(wf, inner, () => hooks.missingModel));
 
   /** Runs one analysis with a cancellable notification; a newer run cancels the older one. */
-  async function runAnalysis(document: vscode.TextDocument, range: vscode.Range | undefined): Promise<Analysis | undefined> {
+  async function runAnalysis(document: vscode.TextDocument, range: vscode.Range | undefined, target?: string): Promise<Analysis | undefined> {
     running?.cancel();
     const cts = (running = new vscode.CancellationTokenSource());
     const chars = range && !range.isEmpty ? document.offsetAt(range.end) - document.offsetAt(range.start) : document.getText().length;
@@ -86,7 +86,7 @@ export function registerWorkflow(extension: vscode.ExtensionContext, session: Ex
           let done = 0;
           try {
             return await session.analyze({
-              document, range, token: cts.token,
+              document, range, target, token: cts.token,
               onProgress: (message, fraction) => {
                 const pct = fraction !== undefined ? fraction * 100 : undefined;
                 progress.report({ message, increment: pct !== undefined && pct > done ? pct - done : undefined });
@@ -107,7 +107,7 @@ export function registerWorkflow(extension: vscode.ExtensionContext, session: Ex
       }
       return analysis;
     } catch (e) {
-      if (!isCancellation(e)) void showError(e, log, { retry: () => runAnalysis(document, range) });
+      if (!isCancellation(e)) void showError(e, log, { retry: () => runAnalysis(document, range, target) });
       return undefined;
     } finally {
       if (running === cts) running = undefined;
@@ -193,10 +193,13 @@ export function registerWorkflow(extension: vscode.ExtensionContext, session: Ex
         },
       );
       if (running === cts) running = undefined;
-      // A new untitled document beside the editor: the user's file is never modified.
-      const document = await vscode.workspace.openTextDocument({ content: text + gen.newText, language: editor.document.languageId });
+      // A new untitled document beside the editor: the user's file is never modified. Decoders continue the text
+      // itself; encoder-decoders generate a target (e.g. a translation), which the views show beside the source.
+      const seq2seq = gen.kind === 'encoder-decoder';
+      const document = await vscode.workspace.openTextDocument({ content: seq2seq ? text : text + gen.newText, language: editor.document.languageId });
       await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false });
-      const analysis = await runAnalysis(document, undefined);
+      if (seq2seq) void vscode.window.showInformationMessage(`Generated target: ${gen.newText.slice(0, 200)}`);
+      const analysis = await runAnalysis(document, undefined, seq2seq ? gen.newText : undefined);
       return { document, newText: gen.newText, analysis };
     } catch (e) {
       if (!isCancellation(e)) void showError(e, log);
@@ -256,6 +259,7 @@ export function registerWorkflow(extension: vscode.ExtensionContext, session: Ex
       explorer: explorer.state(),
       explorerReady: explorer.ready,
       statusCount: status.count,
+      storageDir: wf.store().deps.storageDir,
     })),
     vscode.commands.registerCommand('transformerExplorer.internal.explorerMessage', (raw: unknown) => explorer.receiveRaw(raw)),
     vscode.commands.registerCommand('transformerExplorer.internal.setTestHooks', (h: TestHooks) => Object.assign(hooks, h)),

@@ -11,7 +11,6 @@ export const CONTEXT_KEYS = {
   analysisStale: 'transformerExplorer.analysisStale',
   isMaskedLM: 'transformerExplorer.isMaskedLM',
   isEncoderDecoder: 'transformerExplorer.isEncoderDecoder',
-  hasDownloads: 'transformerExplorer.hasDownloadedModels',
 } as const;
 
 /** The values last set, for tests (VS Code has no API to read a context key back). */

@@ -31,7 +31,7 @@ function findRepo(start: string): string {
   throw new Error(`no repo above ${start}`);
 }
 
-interface WorkflowState { contextKeys: Record<string, unknown>; viewCalls: { view: string; focus: { token?: number; layer?: number; head?: number } }[]; explorer: ExplorerState; explorerReady: boolean; statusCount?: number }
+interface WorkflowState { contextKeys: Record<string, unknown>; viewCalls: { view: string; focus: { token?: number; layer?: number; head?: number } }[]; explorer: ExplorerState; explorerReady: boolean; statusCount?: number; storageDir: string }
 const state = () => vscode.commands.executeCommand<WorkflowState>('transformerExplorer.internal.workflowState');
 const cfg = () => vscode.workspace.getConfiguration('transformerExplorer');
 const setSetting = (key: string, value: unknown) => cfg().update(key, value, vscode.ConfigurationTarget.Global);
@@ -288,6 +288,39 @@ describe('Workflow', function () {
       assert.ok(!fs.existsSync(a.model.dir), 'the downloaded snapshot is still there');
     });
 
+    it('a failed download (404, corrupted file) changes neither the setting nor the storage', async () => {
+      await setSetting('model', STORIES);
+      const { storageDir } = await state();
+      const pick = (repoId: string) => vscode.commands.executeCommand('transformerExplorer.internal.applyModelPick', { kind: 'download', repoId });
+      assert.equal(await pick('test-org/no-such-model'), false);
+      hub.faults = { corrupt: { file: 'model.safetensors' } };
+      try {
+        assert.equal(await pick('test-org/stories260K'), false);
+      } finally {
+        hub.faults = {};
+      }
+      assert.equal(cfg().get('model'), STORIES);
+      const repoDir = path.join(storageDir, 'models--test-org--stories260K');
+      const snapshots = path.join(repoDir, 'snapshots');
+      assert.ok(!fs.existsSync(snapshots) || fs.readdirSync(snapshots).length === 0, 'a snapshot was left after a corrupt download');
+      assert.ok(!fs.existsSync(path.join(repoDir, '.staging')) || fs.readdirSync(path.join(repoDir, '.staging')).length === 0, 'staging files were left');
+    });
+
+    it('the Hugging Face token from SecretStorage is sent to the Hub, and can be removed', async () => {
+      assert.equal(await vscode.commands.executeCommand('transformerExplorer.setHubToken', 'hf_integration_test'), true);
+      const before = hub.requests.length;
+      assert.equal(await vscode.commands.executeCommand('transformerExplorer.internal.applyModelPick', { kind: 'download', repoId: 'test-org/tiny-gpt2' }), true);
+      const mine = hub.requests.slice(before);
+      assert.ok(mine.some((r) => r.path.startsWith('/api/') && r.hasAuth), 'the API request carried no token');
+      assert.equal(await vscode.commands.executeCommand('transformerExplorer.removeDownloadedModel', 'test-org/tiny-gpt2'), true);
+      assert.equal(await vscode.commands.executeCommand('transformerExplorer.setHubToken', ''), true);
+      const after = hub.requests.length;
+      assert.equal(await vscode.commands.executeCommand('transformerExplorer.internal.applyModelPick', { kind: 'download', repoId: 'test-org/tiny-gpt2' }), true);
+      assert.ok(hub.requests.slice(after).every((r) => !r.hasAuth), 'a token was sent after it was removed');
+      assert.equal(await vscode.commands.executeCommand('transformerExplorer.removeDownloadedModel', 'test-org/tiny-gpt2'), true);
+      await setSetting('model', STORIES);
+    });
+
     it('analysing with a configured model that is not installed offers a download, then the analysis continues', async () => {
       await setSetting('model', 'test-org/tiny-gpt2');
       await vscode.commands.executeCommand('transformerExplorer.internal.setTestHooks', { missingModel: 'Download' });
@@ -399,9 +432,22 @@ describe('Workflow', function () {
     } catch {
       this.skip();
     }
-    const ours = (getPackageKeybindings()).map((k) => k.key);
+    // Compare chords with their modifiers in one order (VS Code writes ctrl+shift+alt, package.json may not).
+    const norm = (key: string) => key.toLowerCase().split(' ').map((chord) => {
+      const parts = chord.split('+');
+      const last = parts.pop()!;
+      return [...parts.sort(), last].join('+');
+    }).join(' ');
+    // The file also lists extensions' keybindings (ours included): keep only the others'.
+    const entries = [...defaults.matchAll(/\{[^{}]*?"key":\s*"([^"]+)"[^{}]*?"command":\s*"([^"]+)"[^{}]*\}/g)];
+    const taken = new Set(entries.filter((m) => !m[2].startsWith('transformerExplorer.')).map((m) => norm(m[1])));
+    assert.ok(taken.size > 300, `only ${taken.size} default keybindings read`);
+    assert.ok(taken.has(norm('ctrl+shift+p')), 'the defaults do not look like VS Code\'s');
+    const ours = getPackageKeybindings().map((k) => k.key);
     assert.ok(ours.length >= 2);
-    for (const key of ours) assert.ok(!defaults.includes(`"key": "${key}"`), `${key} is already a default keybinding`);
+    const candidates = ['ctrl+alt+a', 'ctrl+alt+t', 'ctrl+alt+shift+a', 'ctrl+alt+shift+t', 'ctrl+alt+shift+x', 'ctrl+k ctrl+alt+a', 'ctrl+k ctrl+alt+t', 'ctrl+k a', 'ctrl+k t', 'ctrl+shift+alt+q', 'ctrl+alt+q', 'ctrl+alt+e', 'ctrl+alt+x', 'ctrl+alt+y', 'ctrl+alt+shift+y', 'ctrl+alt+shift+e', 'cmd+alt+shift+a', 'cmd+alt+shift+t', 'cmd+alt+a', 'cmd+alt+t'];
+    const free = candidates.filter((c) => !taken.has(norm(c)));
+    for (const key of ours) assert.ok(!taken.has(norm(key)), `${key} is already a default keybinding (free: ${free.join(', ')})`);
   });
 });
 
