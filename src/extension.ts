@@ -8,6 +8,7 @@ import { EnginePool } from './engine-host/pool';
 import { ExplorerSession } from './session/explorerSession';
 import { modelStoreFor, resolveConfiguredModel } from './session/modelResolver';
 import { registerWorkflow } from './ui/commands';
+import { registerViews } from './ui/panels/registerViews';
 import { WelcomePanel } from './ui/welcomePanel';
 
 /** What `activate` returns: for other extensions and for the integration tests (`extension.exports`). */
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): TransformerExplorerA
     vscode.commands.registerCommand('transformerExplorer.internal.pingWorker', () => enginePool().ping()),
   );
   registerWorkflow(context, session, log); // commands, hover, status bar, side panel, model picker
+  registerViews(context, session, engine, log); // tokens/attention/positional/predictions panels, editor links, export
   return { welcomePanel: () => WelcomePanel.instance, session };
 }
 

@@ -307,7 +307,9 @@ export type HostNotice =
   | { readonly type: 'highlight'; readonly indices: readonly number[] }
   | { readonly type: 'progress'; readonly label: string; readonly done: number; readonly total: number; readonly finished: boolean }
   | { readonly type: 'focus'; readonly state: ViewState }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** The editor paint was cleared (by the command or another view): hide the paint legend. */
+  | { readonly type: 'paintCleared' };
 
 const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
 
@@ -352,6 +354,7 @@ export function isHostNotice(x: unknown): x is HostNotice {
     case 'progress': return typeof x.label === 'string' && isNum(x.done) && isNum(x.total) && typeof x.finished === 'boolean';
     case 'focus': return isViewState(x.state);
     case 'error': return typeof x.message === 'string';
+    case 'paintCleared': return true;
     default: return false;
   }
 }

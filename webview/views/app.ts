@@ -86,6 +86,7 @@ export function startView(kind: ViewKind, host: ViewHost, root: HTMLElement): { 
         break;
       case 'focus': state = { ...state, ...n.state, view: kind }; view.focus(state); break;
       case 'error': shell.showError(n.message); break;
+      case 'paintCleared': shell.showPaint(undefined); break;
       default: { const never: never = n; void never; }
     }
   });
