@@ -78,19 +78,32 @@ describe('Workflow (e2e)', function () {
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'story.txt' }).first().waitFor();
     await page.keyboard.press('Enter');
     await page.locator('.monaco-editor .view-line', { hasText: 'Once upon' }).waitFor();
-    // Select line 2 (the story) with the keyboard.
-    await page.locator('.monaco-editor .view-lines').click();
-    await page.keyboard.press('Control+Home');
-    await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('Home');
-    await page.keyboard.press('Shift+End');
+    // Select line 2 (the story) with the keyboard; VS Code's status bar confirms the selection before we go on.
+    for (let attempt = 0; ; attempt++) {
+      await page.locator('.monaco-editor .view-lines').click();
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Shift+End');
+      try {
+        await page.locator('.statusbar', { hasText: `(${STORY.length} selected)` }).waitFor({ timeout: 3000 });
+        break;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+      }
+    }
     await runPaletteCommand(page, 'Transformer: Analyze Selection');
+    // The first command activates the extension; no key may reach the editor before it has read the selection
+    // (Escape would cancel it). The first analysis opens the Tokens view (or says the views are missing).
+    await Promise.race([
+      page.locator('.tab', { hasText: 'Tokens' }).first().waitFor({ timeout: 60_000 }),
+      page.locator('.notifications-toasts', { hasText: 'transformerExplorer.showTokens' }).first().waitFor({ timeout: 60_000 }),
+    ]);
 
     // Hover "upon" (column 7 of the story line) until our hover shows (the first analysis loads the model).
     const hover = page.locator('.monaco-hover:visible', { hasText: ' · id ' });
     const deadline = Date.now() + 60_000;
     for (;;) {
-      await page.keyboard.press('Escape');
       const p = await charPoint(page, 'Once upon', 7);
       await page.mouse.move(p.x, p.y - 30);
       await page.mouse.move(p.x, p.y, { steps: 3 });
@@ -133,6 +146,12 @@ describe('Workflow (e2e)', function () {
     ]);
     console.log(`  [e2e] head click → attention view: ${opened}`);
     assert.ok(opened === 'tab' || opened === 'missing');
+    if (opened === 'tab') {
+      // The attention view (views issue) says what it draws: layer 1, head 2.
+      await findWebviewFrame(page, 'text=/layer 1, heads? 2\\b/', 30_000);
+      await page.mouse.move(640, 780);
+      await shot(page, 'workflow-head-opens-attention');
+    }
   });
 
   it('screenshots the side panel in light, dark and high-contrast themes', async function () {
