@@ -116,8 +116,14 @@ export function registerWorkflow(extension: vscode.ExtensionContext, session: Ex
     }
   }
 
+  /** The editor a command means: the active one, or — when a view panel has focus — the analysed or a visible one. */
+  function targetEditor(): vscode.TextEditor | undefined {
+    const visible = vscode.window.visibleTextEditors.filter((e) => e.document.uri.scheme !== 'output');
+    return vscode.window.activeTextEditor ?? visible.find((e) => e.document === session.current?.document) ?? visible[0];
+  }
+
   async function analyzeSelection(): Promise<Analysis | undefined> {
-    const editor = vscode.window.activeTextEditor;
+    const editor = targetEditor();
     if (!editor) {
       void vscode.window.showWarningMessage('Open a text file and select the text to analyse (or select nothing to analyse the whole file).');
       return undefined;
@@ -151,7 +157,7 @@ export function registerWorkflow(extension: vscode.ExtensionContext, session: Ex
   }
 
   async function continueText(args: ContinueArgs = {}): Promise<{ document: vscode.TextDocument; newText: string; analysis?: Analysis } | undefined> {
-    const editor = vscode.window.activeTextEditor;
+    const editor = targetEditor();
     if (!editor) {
       void vscode.window.showWarningMessage('Open a text file and select the text to continue (or select nothing to continue the whole file).');
       return undefined;

@@ -29,7 +29,8 @@ export class StatusBar implements vscode.Disposable {
     this.disposables.push(
       this.item,
       vscode.window.onDidChangeTextEditorSelection(() => this.scheduleCount()),
-      vscode.window.onDidChangeActiveTextEditor(() => this.scheduleCount()),
+      // Focus moving to a webview (a view, the side panel) leaves no active editor: keep the last count then.
+      vscode.window.onDidChangeActiveTextEditor((e) => e && this.scheduleCount()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('transformerExplorer.model')) this.scheduleCount();
       }),

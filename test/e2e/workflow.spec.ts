@@ -124,6 +124,7 @@ describe('Workflow (e2e)', function () {
     // The reference's most likely next token after "upon" is "▁a" (p = 0.988).
     assert.match(text, /Next token: ▁a 99%/, text);
     assert.match(text, /Surprisal: [\d.]+ bits/, text);
+    await page.waitForTimeout(600); // the hover fades in
     await shot(page, 'workflow-hover');
   });
 
