@@ -12,9 +12,26 @@ async function main(): Promise<void> {
   const prefer = (process.argv[2] ?? 'onnx') as KernelPreference;
   const n = Number(process.argv[3] ?? 128);
   let t = performance.now();
-  const kernels = selectKernels({ prefer });
+  const inner = selectKernels({ prefer });
+  // Time spent in each kernel method (matmul split by whether b is an adopted/packed weight: length 0 or large).
+  const spent = new Map<string, number>();
+  const kernels = new Proxy(inner, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv);
+      if (typeof v !== 'function' || prop === 'prepareWeight' || prop === 'adoptWeight') return typeof v === 'function' ? v.bind(target) : v;
+      return (...args: unknown[]) => {
+        const t0 = performance.now();
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        const key = String(prop) + (prop === 'matmulT' || prop === 'matmul' ? ((args[1] as Float32Array).length === 0 ? ' (weight)' : ` (m=${args[2] === 1 ? '1' : '>1'}, n=${(args[4] as number) > 10000 ? 'vocab' : 'small'})`) : '');
+        spent.set(key, (spent.get(key) ?? 0) + performance.now() - t0);
+        return r;
+      };
+    },
+  });
   const model = loadModel(dir, { kernels });
   console.log(`load ${(performance.now() - t).toFixed(0)} ms, kernels ${model.info.kernels}, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+  (globalThis as { gc?: () => void }).gc?.();
+  console.log(`rss after gc ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, external ${(process.memoryUsage().arrayBuffers / 1e6).toFixed(0)} MB`);
   const text = Array.from({ length: n }, (_, i) => [' the', ' cat', ' sat', ' on', ' a', ' mat', ' and', ' dog'][i % 8]).join('');
   for (let r = 0; r < 3; r++) {
     t = performance.now();
@@ -22,6 +39,8 @@ async function main(): Promise<void> {
     const t1 = performance.now();
     tr.nextTokenStats();
     const t2 = performance.now();
+    console.log([...spent].map(([k, v]) => `${k} ${v.toFixed(1)}`).join(' | '));
+    spent.clear();
     console.log(`trace ${tr.n} tokens: forward ${(t1 - t).toFixed(0)} ms + next-token stats (logits everywhere) ${(t2 - t1).toFixed(0)} ms, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
   }
 }

@@ -186,11 +186,13 @@ export class OnnxKernels implements Kernels {
     const model = encodeModel({
       name: 'packed_gemm',
       nodes: [{ op: 'Gemm', inputs: ['A', 'W', 'C'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } }],
-      initializers: [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: b }],
+      // The weight stays out of the model bytes: ORT copies it from our array (then packs it and drops the copy).
+      initializers: [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: b, externalFile: 'weight.bin' }],
       inputs: [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }],
       outputs: [{ name: 'Y', dims: ['M', n] }],
     });
-    const session = this.rt.createSession(model, { threads: this.threads, optimize: false });
+    const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    const session = this.rt.createSession(model, { threads: this.threads, optimize: false }, [{ path: 'weight.bin', data: bytes }]);
     this.live.add(session);
     const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), adopted };
     this.packed.set(b, entry);

@@ -97,11 +97,16 @@ export interface ValueInfo {
   readonly dims: readonly Dim[];
 }
 
-/** A constant float tensor baked into the graph (e.g. a weight matrix the runtime may pre-pack). */
+/** A constant float tensor of the graph (e.g. a weight matrix the runtime may pre-pack). */
 export interface Initializer {
   readonly name: string;
   readonly dims: readonly number[];
   readonly data: Float32Array;
+  /**
+   * Leave the values out of the model bytes and point at an "external data file" of this name instead; the
+   * caller hands the bytes to the session separately (ORT's in-memory external data), saving a copy.
+   */
+  readonly externalFile?: string;
 }
 
 export type AttrValue = { readonly int: number } | { readonly float: number } | { readonly ints: readonly number[] } | { readonly string: string };
@@ -168,7 +173,15 @@ function initializer(w: Writer, t: Initializer): void {
   for (const d of t.dims) w.int(1, d);
   w.int(2, FLOAT);
   w.string(8, t.name);
-  w.raw(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)); // little-endian, as ONNX requires
+  if (t.externalFile) {
+    const entry = (key: string, value: string) => w.message(13, (e) => e.string(1, key).string(2, value));
+    entry('location', t.externalFile);
+    entry('offset', '0');
+    entry('length', String(t.data.byteLength));
+    w.int(14, 1); // data_location = EXTERNAL
+  } else {
+    w.raw(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)); // little-endian, as ONNX requires
+  }
 }
 
 /** Serialises a single-graph ModelProto (IR version 9, default opset 17 unless given). */

@@ -24,8 +24,8 @@ export interface NativeSession {
 export interface OrtRuntime {
   readonly version: string;
   readonly Tensor: OrtTensorConstructor;
-  /** Creates a session from ONNX bytes. */
-  createSession(model: Uint8Array, options: OrtSessionOptions): NativeSession;
+  /** Creates a session from ONNX bytes; `externalData` supplies the files that initializers point at by name. */
+  createSession(model: Uint8Array, options: OrtSessionOptions, externalData?: readonly { path: string; data: Uint8Array }[]): NativeSession;
 }
 
 export interface OrtSessionOptions {
@@ -60,7 +60,7 @@ export function loadOrtRuntime(): OrtRuntime | Error {
     cached = {
       version: pkg.version,
       Tensor: common.Tensor,
-      createSession(model, options) {
+      createSession(model, options, externalData) {
         const s = new bindingModule.binding.InferenceSession();
         s.loadModel(model.buffer, model.byteOffset, model.byteLength, {
           intraOpNumThreads: options.threads,
@@ -72,6 +72,7 @@ export function loadOrtRuntime(): OrtRuntime | Error {
           // Without this, idle pool threads spin between our many short runs and steal the other core
           // (measured: two threads became 2.7× slower than one).
           extra: { session: { intra_op: { allow_spinning: '0' } } },
+          ...(externalData ? { externalData } : {}),
         });
         return s;
       },
