@@ -6,8 +6,7 @@ import { aggregateHeads, attentionRollout, poolMatrix } from './analysis/attenti
 import { EngineError } from './errors';
 import type { Model, Seq2SeqTrace } from './model';
 import { positionSimilarity, relativeBucket, ropeFrequencies, ropeRelativeScores, sinusoidalTable, sinusoidalWavelengths } from './positional';
-import { topIndices, type Trace } from './trace';
-import { softmaxWithTemperature } from './analysis/predictions';
+import type { Trace } from './trace';
 import type {
   AttentionGrid, AttentionSlice, AttentionStack, HeadMathSlice, LogitLensSlice, Matrix, PositionalSlice, PredictionQuery,
   PredictionsSlice, SliceRequest, TopEntry,
@@ -162,7 +161,7 @@ function toEntries(top: readonly { id: number; token: string; prob: number }[]):
 
 function predictions(model: Model, a: AnalysisTraces, query: PredictionQuery): PredictionsSlice {
   const t = lmTrace(a);
-  const top = topKEverywhere(model, t, query);
+  const top = topKEverywhere(t, query);
   const stats = t.nextTokenStats();
   const slice: { -readonly [K in keyof PredictionsSlice]: PredictionsSlice[K] } = {
     query, top,
@@ -177,20 +176,9 @@ function predictions(model: Model, a: AnalysisTraces, query: PredictionQuery): P
   return slice;
 }
 
-/** Top-k at every position, unembedding rows in chunks so at most ~8 MB of logits exist at once. */
-function topKEverywhere(model: Model, t: Trace, query: PredictionQuery): TopEntry[][] {
-  const V = model.info.d_vocab;
-  const chunk = Math.max(1, Math.floor((8 << 20) / (4 * V)));
-  const top: TopEntry[][] = [];
-  for (let start = 0; start < t.n; start += chunk) {
-    const rows = Array.from({ length: Math.min(chunk, t.n - start) }, (_, i) => start + i);
-    const logits = t.logitsAt(rows);
-    rows.forEach((_, i) => {
-      const p = softmaxWithTemperature(logits.subarray(i * V, (i + 1) * V), query.temperature);
-      top.push(topIndices(p, query.k).map((id) => ({ id, token: model.tokenString(id), prob: p[id] })));
-    });
-  }
-  return top;
+/** Top-k at every position (one unembedding pass shared with the next-token stats; see Trace.topKEverywhere). */
+function topKEverywhere(t: Trace, query: PredictionQuery): TopEntry[][] {
+  return t.topKEverywhere(query.k, query.temperature).map(toEntries);
 }
 
 function logitLens(t: Trace, k: number): LogitLensSlice {

@@ -273,27 +273,67 @@ export class Trace {
   /** Probability, rank and surprisal of the actual next token at positions 0…n-2 (computed once, in row chunks). */
   nextTokenStats(): NextTokenStats {
     if (this.nextStats) return this.nextStats;
-    const m = Math.max(0, this.n - 1);
-    const stats: NextTokenStats = { prob: new Float64Array(m), rank: new Int32Array(m), surprisalNats: new Float64Array(m), surprisalBits: new Float64Array(m) };
-    const V = this.model.cfg.d_vocab;
-    const chunk = Math.max(1, Math.floor((8 << 20) / (4 * V))); // bound the logits held at once to ~8 MB
-    for (let start = 0; start < m; start += chunk) {
-      const rows = Array.from({ length: Math.min(chunk, m - start) }, (_, i) => start + i);
-      const logits = unembedRows(this.model, this.finalHidden, rows);
-      rows.forEach((t, i) => {
-        const row = logits.subarray(i * V, (i + 1) * V);
-        const p = softmax64(row);
-        const actual = this.tokens.ids[t + 1];
-        let rank = 0;
-        for (let j = 0; j < V; j++) if (p[j] > p[actual]) rank++;
-        stats.prob[t] = p[actual];
-        stats.rank[t] = rank;
-        stats.surprisalNats[t] = -Math.log(p[actual]);
-        stats.surprisalBits[t] = -Math.log2(p[actual]);
-      });
-    }
+    const stats = emptyStats(Math.max(0, this.n - 1));
+    this.forEachLogitsChunk(stats.prob.length, (rows, logits) => this.fillStats(stats, rows, logits));
     this.nextStats = stats;
     return stats;
+  }
+
+  /**
+   * Top-k next tokens (softmax of logits / temperature) at every position, from one unembedding pass in row
+   * chunks that also fills nextTokenStats() when it is not computed yet: the views need both, and the logits are
+   * the costliest product of a trace. The top-k softmax runs through the kernels (float32, vectorised); the
+   * stats stay float64.
+   */
+  topKEverywhere(k: number, temperature = 1): TopToken[][] {
+    if (!(temperature > 0)) throw new EngineError('BAD_INPUT', `Temperature must be > 0, got ${temperature}.`);
+    const V = this.model.cfg.d_vocab;
+    const stats = this.nextStats ? undefined : emptyStats(Math.max(0, this.n - 1));
+    const top: TopToken[][] = [];
+    this.forEachLogitsChunk(this.n, (rows, logits) => {
+      const probs = this.softmaxCopy(logits, rows.length, temperature);
+      if (stats) this.fillStats(stats, rows, logits);
+      rows.forEach((_, i) => {
+        const p = probs.subarray(i * V, (i + 1) * V);
+        top.push(topIndices(p, k).map((id) => ({ id, token: this.idToToken(id), prob: p[id], logit: logits[i * V + id] })));
+      });
+    });
+    if (stats) this.nextStats = stats;
+    return top;
+  }
+
+  /** Unembeds positions 0…count-1 in chunks of at most ~8 MB of logits. */
+  private forEachLogitsChunk(count: number, visit: (rows: number[], logits: Float32Array) => void): void {
+    if (!this.hasHead) throw new EngineError('BAD_INPUT', 'This side of the model has no language-model head (encoder of an encoder-decoder).');
+    const chunk = Math.max(1, Math.floor((8 << 20) / (4 * this.model.cfg.d_vocab)));
+    for (let start = 0; start < count; start += chunk) {
+      const rows = Array.from({ length: Math.min(chunk, count - start) }, (_, i) => start + i);
+      visit(rows, unembedRows(this.model, this.finalHidden, rows));
+    }
+  }
+
+  /** softmax(logits / temperature) of each row, as a new array. */
+  private softmaxCopy(logits: Float32Array, rows: number, temperature: number): Float32Array {
+    const p = logits.slice();
+    if (temperature !== 1) for (let i = 0; i < p.length; i++) p[i] /= temperature;
+    return this.model.kernels.softmaxRows(p, rows, this.model.cfg.d_vocab);
+  }
+
+  /** Stats of rows t < stats length from their logits, in float64 (log-softmax); ranks compare logits. */
+  private fillStats(stats: NextTokenStats, rows: readonly number[], logits: Float32Array): void {
+    const V = this.model.cfg.d_vocab;
+    rows.forEach((t, i) => {
+      if (t >= stats.prob.length) return;
+      const row = logits.subarray(i * V, (i + 1) * V);
+      const la = row[this.tokens.ids[t + 1]];
+      let rank = 0;
+      for (let j = 0; j < V; j++) if (row[j] > la) rank++;
+      const nats = logSumExp(row) - la;
+      stats.prob[t] = Math.exp(-nats);
+      stats.rank[t] = rank;
+      stats.surprisalNats[t] = nats;
+      stats.surprisalBits[t] = nats / Math.LN2;
+    });
   }
 
   /** Logit lens at `position`: final norm + unembedding applied to the residual entering each block, then the final state. */
@@ -361,3 +401,15 @@ export function topIndices(values: ArrayLike<number>, k: number): number[] {
   return best;
 }
 
+function emptyStats(m: number): NextTokenStats {
+  return { prob: new Float64Array(m), rank: new Int32Array(m), surprisalNats: new Float64Array(m), surprisalBits: new Float64Array(m) };
+}
+
+/** log Σ exp(x) in float64. */
+function logSumExp(x: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
+  return max + Math.log(sum);
+}
