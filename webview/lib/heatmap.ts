@@ -154,6 +154,8 @@ export class Heatmap {
   draw(): void {
     const d = this.data, g = this.g, t = this.theme;
     if (!d || !g || !t) return;
+    // Geometry on the element: end-to-end tests (and assistive tooling) can find a cell without guessing.
+    Object.assign(this.canvas.dataset, { rows: String(d.rows), cols: String(d.cols), left: String(g.left), top: String(g.top), cellW: String(cellWidth(g)), cellH: String(g.cell), scrollX: String(g.scrollX), scrollY: String(g.scrollY) });
     const ctx = this.canvas.getContext('2d');
     if (!ctx) return;
     const dpr = window.devicePixelRatio || 1;

@@ -59,8 +59,10 @@ export class PredictionsView implements ViewImpl {
       numberField('Top-k', this.k, 1, 20, (v) => { this.ctx.save({ topK: v }); void this.refresh(); }),
       numberField('Temperature', this.temperature, 0.05, 10, (v) => { this.ctx.save({ temperature: v }); void this.refresh(); }, 0.05),
       button('Paint surprisal on editor', () => this.paintSurprisal(), { secondary: true, action: 'paint' })));
+    const footer = this.ctx.shell.footer;
+    clear(footer);
     if (this.s?.model.kind !== 'encoder') {
-      c.append(h('div', { class: 'te-control-row te-continue', role: 'group', 'aria-label': 'Continue text' },
+      footer.append(h('div', { class: 'te-control-row te-continue', role: 'group', 'aria-label': 'Continue text' },
         h('strong', {}, 'Continue text'),
         numberField('New tokens', this.cont.tokens, 1, 256, (v) => { this.cont.tokens = v; }),
         select('Decoding', [{ value: 'greedy', label: 'Greedy' }, { value: 'sample', label: 'Sampled' }], this.cont.mode, (v) => { this.cont.mode = v as 'greedy' | 'sample'; }),

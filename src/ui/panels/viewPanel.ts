@@ -75,7 +75,10 @@ export class ViewPanel implements vscode.Disposable {
       if (focus) existing.focus(focus);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPES[kind], `Transformer: ${VIEW_TITLES[kind]}`, { viewColumn: opts.column ?? vscode.ViewColumn.Beside, preserveFocus: opts.preserveFocus ?? false }, {
+    // Views open as tabs of one group beside the editor: the first goes Beside, the others join its column.
+    const sibling = ViewPanel.all().find((p) => p.panel.viewColumn !== undefined);
+    const viewColumn = opts.column ?? sibling?.panel.viewColumn ?? vscode.ViewColumn.Beside;
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPES[kind], `Transformer: ${VIEW_TITLES[kind]}`, { viewColumn, preserveFocus: opts.preserveFocus ?? false }, {
       ...webviewOptions(deps.extensionUri),
       retainContextWhenHidden: true, // charts and zoom survive tab switches; the state is still persisted for restarts
     });

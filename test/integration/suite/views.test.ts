@@ -51,13 +51,14 @@ const fromView = (kind: string, notice: ViewNotice | Record<string, unknown>) =>
 
 const PREFIX = 'Notes before the story.\n';
 
-async function openAndAnalyse(text: string): Promise<{ editor: vscode.TextEditor; analysis: Analysis }> {
+async function openAndAnalyse(text: string): Promise<{ editor: vscode.TextEditor; analysis: Analysis; commandAt: number }> {
   const doc = await vscode.workspace.openTextDocument({ content: `${PREFIX}${text}\nThe end.\n`, language: 'plaintext' });
   const editor = await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
   editor.selection = new vscode.Selection(doc.positionAt(PREFIX.length), doc.positionAt(PREFIX.length + text.length));
+  const commandAt = Date.now();
   const analysis = await vscode.commands.executeCommand<Analysis | undefined>('transformerExplorer.analyzeSelection');
   assert.ok(analysis, 'the analysis ran');
-  return { editor, analysis };
+  return { editor, analysis, commandAt };
 }
 
 describe('Views', function () {
@@ -254,8 +255,8 @@ describe('Views', function () {
 
   it(`first painted view after "Analyze Selection" on ${LONG.input_ids.length} tokens`, async () => {
     await vscode.commands.executeCommand('transformerExplorer.showTokens');
-    const t0 = Date.now();
-    ({ editor, analysis } = await openAndAnalyse(LONG.text));
+    let t0: number;
+    ({ editor, analysis, commandAt: t0 } = await openAndAnalyse(LONG.text));
     assert.equal(analysis.result.tokens.length, LONG.input_ids.length);
     const drawn = await waitFor(async () => {
       const p = await panel('tokens');
