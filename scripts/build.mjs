@@ -18,7 +18,7 @@ const nodeCommon = {
   format: 'cjs',
   sourcemap: !production,
   minify: production,
-  external: ['vscode', 'tokenizers'],
+  external: ['vscode', 'tokenizers', 'onnxruntime-node', 'onnxruntime-common'],
   logLevel: 'warning',
 };
 
@@ -63,6 +63,29 @@ export function copyNativeTokenizer(targets = [currentNapiTarget()]) {
   for (const t of targets) fs.copyFileSync(path.join(src, `tokenizers.${t}.node`), path.join(dst, `tokenizers.${t}.node`));
 }
 
+/**
+ * Copies onnxruntime-node (the engine's fast CPU kernels; src/engine/kernels/README.md) for the given tokenizer
+ * N-API targets into dist/node_modules: its JS loader, onnxruntime-common, and only those platforms' binaries.
+ * Targets without an ORT build (darwin-x64, musl, armhf) get none; the engine then uses its WebAssembly kernels.
+ */
+export function copyNativeOnnxruntime(targets = [currentNapiTarget()]) {
+  const modules = path.join(root, 'node_modules');
+  const dst = path.join(dist, 'node_modules');
+  for (const pkg of ['onnxruntime-node', 'onnxruntime-common']) fs.rmSync(path.join(dst, pkg), { recursive: true, force: true });
+  const dirs = targets.map((t) => /^(linux|darwin|win32)-(x64|arm64)(-gnu|-msvc)?$/.exec(t)).filter(Boolean).map((m) => `${m[1]}/${m[2]}`)
+    .filter((d) => fs.existsSync(path.join(modules, 'onnxruntime-node', 'bin', 'napi-v6', d)) && d !== 'darwin/x64');
+  if (dirs.length === 0) return;
+  fs.cpSync(path.join(modules, 'onnxruntime-common'), path.join(dst, 'onnxruntime-common'), { recursive: true });
+  const ort = path.join(dst, 'onnxruntime-node');
+  fs.mkdirSync(ort, { recursive: true });
+  for (const f of ['package.json', 'LICENSE', 'README.md']) if (fs.existsSync(path.join(modules, 'onnxruntime-node', f))) fs.copyFileSync(path.join(modules, 'onnxruntime-node', f), path.join(ort, f));
+  fs.cpSync(path.join(modules, 'onnxruntime-node', 'dist'), path.join(ort, 'dist'), { recursive: true });
+  for (const d of dirs) {
+    // The versioned .dylib is a byte-identical duplicate of libonnxruntime.1.dylib (the name the binding loads).
+    fs.cpSync(path.join(modules, 'onnxruntime-node', 'bin', 'napi-v6', d), path.join(ort, 'bin', 'napi-v6', d), { recursive: true, filter: (f) => !/libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(f) });
+  }
+}
+
 /** The codicon font + stylesheet, loaded by webviews as <link id="vscode-codicon-stylesheet"> (vscode-elements looks for that id). */
 function copyCodicons() {
   const src = path.join(root, 'node_modules', '@vscode', 'codicons', 'dist');
@@ -85,6 +108,7 @@ export function currentNapiTarget() {
 async function main() {
   fs.mkdirSync(dist, { recursive: true });
   if (!process.env.TE_SKIP_NATIVE_COPY) copyNativeTokenizer((process.env.TE_NAPI_TARGETS || currentNapiTarget()).split(','));
+  if (!process.env.TE_SKIP_NATIVE_COPY) copyNativeOnnxruntime((process.env.TE_NAPI_TARGETS || currentNapiTarget()).split(','));
   copyCodicons();
   if (watch) {
     for (const b of builds) await (await esbuild.context(b)).watch();
