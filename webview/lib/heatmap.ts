@@ -64,7 +64,15 @@ export class Heatmap {
     });
     this.canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
-    this.resize = new ResizeObserver(() => this.layout());
+    // Re-layout only when the available width changes, one frame later: laying out inside the observer callback
+    // resizes the canvas, which would notify the observer again (a "ResizeObserver loop").
+    let lastWidth = -1;
+    this.resize = new ResizeObserver(() => {
+      const w = this.el.clientWidth;
+      if (w === lastWidth) return;
+      lastWidth = w;
+      requestAnimationFrame(() => this.layout());
+    });
     this.resize.observe(this.el);
   }
 

@@ -58,7 +58,7 @@ export class PredictionsView implements ViewImpl {
     c.append(h('div', { class: 'te-control-row' },
       numberField('Top-k', this.k, 1, 20, (v) => { this.ctx.save({ topK: v }); void this.refresh(); }),
       numberField('Temperature', this.temperature, 0.05, 10, (v) => { this.ctx.save({ temperature: v }); void this.refresh(); }, 0.05),
-      button('Paint surprisal on editor', () => this.paintSurprisal(), { secondary: true, action: 'paint' })));
+      this.s?.model.kind === 'encoder' ? undefined : button('Paint surprisal on editor', () => this.paintSurprisal(), { secondary: true, action: 'paint' })));
     const footer = this.ctx.shell.footer;
     clear(footer);
     if (this.s?.model.kind !== 'encoder') {
