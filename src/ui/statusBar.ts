@@ -28,9 +28,9 @@ export class StatusBar implements vscode.Disposable {
     this.item.name = 'Transformer Explorer';
     this.disposables.push(
       this.item,
-      vscode.window.onDidChangeTextEditorSelection(() => this.scheduleCount()),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.scheduleCount(e.textEditor)),
       // Focus moving to a webview (a view, the side panel) leaves no active editor: keep the last count then.
-      vscode.window.onDidChangeActiveTextEditor((e) => e && this.scheduleCount()),
+      vscode.window.onDidChangeActiveTextEditor((e) => e && this.scheduleCount(e)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('transformerExplorer.model')) this.scheduleCount();
       }),
@@ -80,16 +80,18 @@ export class StatusBar implements vscode.Disposable {
     this.item.command = 'transformerExplorer.selectModel';
   }
 
-  private scheduleCount(): void {
+  /** Counts the selection of `editor` (default: the active one) once the selection has settled. */
+  private scheduleCount(editor?: vscode.TextEditor): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.countSelection(), DEBOUNCE_MS);
+    const target = editor ?? vscode.window.activeTextEditor;
+    this.timer = setTimeout(() => void this.countSelection(target), DEBOUNCE_MS);
   }
 
-  private async countSelection(): Promise<void> {
+  private async countSelection(editor: vscode.TextEditor | undefined): Promise<void> {
     this.abort?.abort();
-    const editor = vscode.window.activeTextEditor;
+    // No editor (a webview has focus): keep the last count.
+    let count: number | undefined = editor ? undefined : this.count;
     const sel = editor?.selection;
-    let count: number | undefined;
     if (editor && sel && !sel.isEmpty) {
       const text = editor.document.getText(sel);
       const abort = (this.abort = new AbortController());

@@ -190,11 +190,10 @@ describe('Workflow', function () {
   });
 
   it('the status bar counts the selection\'s tokens with the tokenizer', async () => {
-    await vscode.window.showTextDocument(editor.document);
-    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    const fresh = await openText(SHORT.text);
     await new Promise((r) => setTimeout(r, 600)); // let the debounced count of the empty selection finish
     const counted = vscode.commands.executeCommand<number | undefined>('transformerExplorer.internal.nextStatusCount');
-    editor.selection = new vscode.Selection(editor.document.positionAt(prefix.length), editor.document.positionAt(prefix.length + SHORT.text.length));
+    fresh.selection = new vscode.Selection(fresh.document.positionAt(0), fresh.document.positionAt(SHORT.text.length));
     assert.equal(await counted, SHORT.input_ids.length);
   });
 
