@@ -2,7 +2,8 @@
  * Element-wise and row-wise work (activations, softmax, LayerNorm) on ONNX Runtime's vectorised, multi-threaded
  * CPU kernels. In plain JavaScript these cost more than all of GPT-2's matrix products at 128 tokens
  * (gelu_new alone ~100 ms: 4.7 M Math.tanh calls). Shapes are symbolic, so one session serves every size.
- * ORT does not promise that an output may alias an input, so in-place operations go through a scratch buffer.
+ * ORT does not promise that an output may alias an input, so in-place operations go through a scratch buffer
+ * (except Softmax, see there).
  * Small inputs, and cases ORT has no op for here (RMSNorm), use the portable code.
  */
 import type { Activation, NormKind } from '../../config';
@@ -50,10 +51,11 @@ export class OrtElementwise {
   softmaxRows(x: Float32Array, rows: number, cols: number): Float32Array {
     const n = rows * cols;
     if (n < SMALL || cols === 0) return portableKernels.softmaxRows(x, rows, cols);
-    const y = this.scratchOf(n);
+    // In place: MLAS's softmax reads each element before writing it (the kernel tests check this on every run,
+    // so an ORT update that changed it would fail them). Saves copying the [heads, pos, pos] scores per layer.
+    const xv = this.t(x.subarray(0, n), [rows, cols]);
     this.session('softmax', () => ({ nodes: [{ op: 'Softmax', inputs: ['X'], outputs: ['Y'], attrs: { axis: { int: -1 } } }], inputs: ['X'], dims: ['R', 'C'] }))
-      .run({ X: this.t(x.subarray(0, n), [rows, cols]) }, { Y: this.t(y, [rows, cols]) }, {});
-    x.set(y);
+      .run({ X: xv }, { Y: xv }, {});
     return x;
   }
 
