@@ -62,7 +62,7 @@ describe('Workflow (e2e)', function () {
   before(async function () {
     wb = await launchWorkbench({
       label: 'e2e-workflow',
-      files: { 'story.txt': FILE },
+      files: { 'story.txt': FILE, 'blank.txt': '   \n\n' },
       settings: { 'transformerExplorer.model': STORIES, 'workbench.colorTheme': 'Default Light Modern', 'window.autoDetectColorScheme': false, 'editor.hover.delay': 200 },
     }, { colorScheme: 'light' });
   });
@@ -126,6 +126,24 @@ describe('Workflow (e2e)', function () {
     assert.match(text, /Surprisal: [\d.]+ bits/, text);
     await page.waitForTimeout(600); // the hover fades in
     await shot(page, 'workflow-hover');
+  });
+
+  it('analysing a blank file gives one clear notification and keeps the analysis', async function () {
+    const { page } = wb;
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill('blank.txt');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'blank.txt' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: 'blank.txt' }).waitFor();
+    await runPaletteCommand(page, 'Transformer: Analyze Selection');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'There is no text to analyse here.' });
+    await toast.first().waitFor({ timeout: 30_000 });
+    assert.equal(await toast.count(), 1);
+    assert.match(await toast.first().innerText(), /Select some text, or open a file that has some/);
+    await shot(page, 'workflow-blank-file');
+    await page.keyboard.press('Escape');
+    // Back to the story: the tab is still there, and the explorer still describes the story's analysis (next test).
+    await page.locator('.tab', { hasText: 'story.txt' }).first().click();
   });
 
   it('the side panel shows model and analysis; a head in the tree opens the attention view on it', async function () {

@@ -48,8 +48,10 @@ async function openText(content: string, language = 'plaintext'): Promise<vscode
   return vscode.window.showTextDocument(doc);
 }
 
-async function analyzeRange(editor: vscode.TextEditor, start: number, end: number): Promise<Analysis | undefined> {
-  const d = editor.document;
+async function analyzeRange(target: vscode.TextEditor, start: number, end: number): Promise<Analysis | undefined> {
+  const d = target.document;
+  // The command analyses the active editor's selection: make this document's editor the active one first.
+  const editor = await vscode.window.showTextDocument(d, target.viewColumn);
   editor.selection = new vscode.Selection(d.positionAt(start), d.positionAt(end));
   return vscode.commands.executeCommand<Analysis | undefined>('transformerExplorer.analyzeSelection');
 }
@@ -187,6 +189,34 @@ describe('Workflow', function () {
     assert.equal(await vscode.commands.executeCommand('transformerExplorer.internal.explorerMessage', msg({ type: 'explorer/openHead', layer: -1, head: 'x' })), false);
     assert.equal(await vscode.commands.executeCommand('transformerExplorer.internal.explorerMessage', msg({ type: 'explorer/setControls', patch: { temperature: -3 } })), false);
     assert.equal(api.session.controls.layer, 1);
+  });
+
+  it('a hover link opens a view focused on its token, at the shared layer/head', async () => {
+    const api = await activateExtension();
+    api.session.setControls({ layer: 2, head: 6, aggregation: 'head' });
+    assert.equal(await vscode.commands.executeCommand('transformerExplorer.focusTokenInView', { view: 'predictions', index: 4 }), true);
+    const call = (await state()).viewCalls.at(-1);
+    assert.deepEqual(call, { view: 'predictions', focus: { token: 4, layer: 2, head: 6 } });
+    assert.equal(api.session.focusToken, 4);
+  });
+
+  it('a masked-LM model sets isMaskedLM (Continue Text is hidden for it)', async () => {
+    await setSetting('model', path.join(MODELS, 'tiny-random-bert'));
+    try {
+      const ed = await openText('The capital of France is Paris.');
+      const a = await analyzeRange(ed, 0, 31);
+      assert.ok(a);
+      assert.equal(a.summary.info.kind, 'encoder');
+      assert.equal((await state()).contextKeys['transformerExplorer.isMaskedLM'], true);
+      const hidden = (contributes().menus?.commandPalette ?? []).find((m) => m.command === 'transformerExplorer.continueText');
+      assert.match(hidden?.when ?? '', /!transformerExplorer\.isMaskedLM/);
+    } finally {
+      await setSetting('model', STORIES);
+    }
+    const back = await analyzeRange(editor, prefix.length, prefix.length + SHORT.text.length);
+    assert.ok(back);
+    assert.equal((await state()).contextKeys['transformerExplorer.isMaskedLM'], false);
+    analysis = back;
   });
 
   it('the status bar counts the selection\'s tokens with the tokenizer', async () => {
