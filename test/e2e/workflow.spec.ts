@@ -140,6 +140,7 @@ describe('Workflow (e2e)', function () {
     await toast.first().waitFor({ timeout: 30_000 });
     assert.equal(await toast.count(), 1);
     assert.match(await toast.first().innerText(), /Select some text, or open a file that has some/);
+    await page.waitForTimeout(800); // the toast slides in
     await shot(page, 'workflow-blank-file');
     await page.keyboard.press('Escape');
     // Back to the story: the tab is still there, and the explorer still describes the story's analysis (next test).
