@@ -134,19 +134,24 @@ async function benchEngine(dir: string, workerScript: string) {
       log(`engine ${String(n).padStart(4)} tokens: full trace median ${median(row.totalMs).toFixed(1)} ms (analyze ${median(row.analyzeMs).toFixed(1)} + predictions ${median(row.predictMs).toFixed(1)})`);
     }
 
-    // Time to first view at 128 tokens: tokens arrive, then the layer-0 attention. The first view is ready when
-    // layer 0's pattern exists and can be sliced; with one worker the slice waits for the run, so report both.
-    const ttfv: { tokensMs: number; layer0Ms: number; sliceMs: number }[] = [];
+    // Time to first view at 128 tokens: the tokens, then layer 0's attention, which the worker streams as a
+    // 'firstView' progress event the moment block 0 has run (the other layers follow). A run counts only if the
+    // event carried the real [heads, n, n] pattern.
+    const ttfv: { tokensMs: number; firstViewMs: number; doneMs: number }[] = [];
+    const n128 = texts.get(128)!;
     for (let r = 0; r < RUNS; r++) {
       const t0v = performance.now();
       let tokensMs = NaN;
-      let layer0Ms = NaN;
-      const res = await client.analyze({ dir, text: texts.get(128)!.text }, {
+      let firstViewMs = NaN;
+      const res = await client.analyze({ dir, text: n128.text }, {
         onTokens: () => { tokensMs = performance.now() - t0v; },
-        onProgress: (e) => { if (e.stage === 'layer' && e.done === 1 && Number.isNaN(layer0Ms)) layer0Ms = performance.now() - t0v; },
+        onProgress: (e) => {
+          const p = e.partial as { shape?: number[]; pattern?: Float32Array } | undefined;
+          const ok = e.stage === 'firstView' && p?.pattern instanceof Float32Array && p.shape?.[1] === 128 && p.pattern.length === p.shape[0] * 128 * 128;
+          if (ok && Number.isNaN(firstViewMs)) firstViewMs = performance.now() - t0v;
+        },
       });
-      await client.slice(res.traceId, { slice: 'attention', query: { stack: 'self', layer: 0, aggregation: 'head', heads: [0] } });
-      ttfv.push({ tokensMs, layer0Ms, sliceMs: performance.now() - t0v });
+      ttfv.push({ tokensMs, firstViewMs, doneMs: performance.now() - t0v });
       client.release(res.traceId);
     }
     return { summary, loadMs, rssAfterLoad, rows, peak1024, stallMs, stallP99, texts, ttfv };
@@ -225,7 +230,7 @@ async function main(): Promise<void> {
     log(`${String(r.n).padStart(6)} | ${s.toFixed(3).padStart(21)} | ${(median(r.analyzeMs) / 1000).toFixed(3).padStart(7)} | ${(median(r.predictMs) / 1000).toFixed(3).padStart(11)} | ${gf.toFixed(1).padStart(7)} | ${((100 * gf) / peak.gflops).toFixed(0).padStart(8)}% | ${p ? `${p.medianS.toFixed(3)} [${p.threads}]` : 'n/a'} | ${p ? (s / p.medianS).toFixed(2) : 'n/a'}`);
   }
   const tt = e.ttfv;
-  log(`time to first view @128: tokens ${median(tt.map((x) => x.tokensMs)).toFixed(1)} ms, layer 0 computed ${median(tt.map((x) => x.layer0Ms)).toFixed(1)} ms, layer-0 attention slice delivered ${median(tt.map((x) => x.sliceMs)).toFixed(1)} ms (target ≤ 100 ms)`);
+  log(`time to first view @128 (loaded model): tokens ${median(tt.map((x) => x.tokensMs)).toFixed(1)} ms, layer-0 attention ${median(tt.map((x) => x.firstViewMs)).toFixed(1)} ms (target ≤ 100 ms); whole analysis ${median(tt.map((x) => x.doneMs)).toFixed(1)} ms`);
   log(`peak RSS during 1024-token traces (whole process): ${e.peak1024 !== undefined ? mb(e.peak1024) : 'n/a'} (target ≤ 1500 MB)`);
   log(`host event loop during 1024-token traces: longest stall ${e.stallMs.toFixed(1)} ms, p99 delay ${e.stallP99.toFixed(1)} ms (target < 50 ms)`);
   log(`load average now: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);

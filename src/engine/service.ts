@@ -12,6 +12,7 @@ import { softmaxWithTemperature } from './analysis/predictions';
 import { aggregateHeads } from './analysis/attention';
 import { isSliceRequest, type SliceRequest, type TopEntry, type ViewToken } from '../protocol/views';
 import type { Kernels } from './kernels/types';
+import { hookName, type Recorder } from './hooks';
 
 /** Traces kept per worker; older ones are dropped (a view asking for them gets a clear "re-run" error). */
 const MAX_TRACES = 4;
@@ -117,7 +118,7 @@ export class EngineService {
       traces = { kind: 'seq2seq', traces: model.traceSeq2SeqTokens(args.text, tokens, target, tgt, { shouldCancel, onProgress }) };
       targetTokens = viewTokens(tgt);
     } else {
-      traces = { kind: 'single', trace: model.traceTokens(args.text, tokens, { shouldCancel, onProgress }) };
+      traces = { kind: 'single', trace: model.traceTokens(args.text, tokens, { shouldCancel, onProgress, hooks: firstViewRecorder(tokens.ids.length, sink) }) };
     }
     const traceId = `t${this.nextTrace++}`;
     this.traces.set(traceId, { model, traces, cache: new Map() });
@@ -219,6 +220,22 @@ export class EngineService {
     const maxTokens = Math.max(1, Math.min(modelMax, userMax && userMax > 0 ? userMax : modelMax));
     return { info: model.info, specialTokens: model.tokenizer.specialTokens, maxTokens };
   }
+}
+
+/** Inputs up to this many tokens stream layer 0's pattern ([heads, n, n] float32, ≤ 12 MB for GPT-2 small) early. */
+export const FIRST_VIEW_MAX_TOKENS = 512;
+
+/**
+ * Sends block 0's attention pattern as a 'firstView' progress event ({ layer: 0, shape, pattern }, transferred)
+ * the moment it exists, so the first view can draw while the other layers run.
+ */
+function firstViewRecorder(n: number, sink: ProgressSink): Recorder | undefined {
+  if (n > FIRST_VIEW_MAX_TOKENS) return undefined;
+  const name = hookName('pattern', 0);
+  return {
+    wants: (hook) => hook === name,
+    record: (_hook, data, shape) => sink.progress('firstView', 1, 1, { layer: 0, shape: [...shape], pattern: data.slice() }),
+  };
 }
 
 function viewTokens(t: { ids: readonly number[]; tokens: readonly string[]; offsets: readonly (readonly [number, number])[]; special: readonly boolean[] }): ViewToken[] {
