@@ -70,6 +70,7 @@ export type ExplorerToHost =
   | { readonly type: 'explorer/selectModel' }
   | { readonly type: 'explorer/rerun' }
   | { readonly type: 'explorer/cancel' }
+  | { readonly type: 'explorer/loadModel' }
   | { readonly type: 'explorer/openHead'; readonly layer: number; readonly head: number }
   | { readonly type: 'explorer/setControls'; readonly patch: Partial<ExplorerControls> }
   | { readonly type: 'explorer/reopenRecent'; readonly index: number };
@@ -123,6 +124,7 @@ export const explorerProtocol = defineProtocol<ExplorerToWebview, ExplorerToHost
     'explorer/selectModel': () => true,
     'explorer/rerun': () => true,
     'explorer/cancel': () => true,
+    'explorer/loadModel': () => true,
     'explorer/openHead': (m) => isNat(m.layer, 10_000) && isNat(m.head, 10_000),
     'explorer/setControls': (m) => isExplorerControlsPatch(m.patch),
     'explorer/reopenRecent': (m) => isNat(m.index, 50),

@@ -198,6 +198,20 @@ export class ExplorerSession implements vscode.Disposable {
     this.resolveModel = wrap(this.resolveModel);
   }
 
+  /** Loads the configured model in the worker (no text run) and returns its facts, e.g. for the side panel. */
+  async loadModelSummary(token?: vscode.CancellationToken): Promise<{ model: ResolvedModelDir; summary: ModelSummary }> {
+    const abort = new AbortController();
+    const sub = token?.onCancellationRequested(() => abort.abort());
+    this.setBusy(+1);
+    try {
+      const model = await this.resolveModel(token);
+      return { model, summary: await this.engine().loadModel(model.dir, { signal: abort.signal }) };
+    } finally {
+      sub?.dispose();
+      this.setBusy(-1);
+    }
+  }
+
   /** Token count of a text with a model's tokenizer only (no weights): the status bar's live count. */
   async countTokens(dir: string, text: string, signal?: AbortSignal): Promise<number> {
     return (await this.engine().tokenize(dir, text, { channel: 'tokenize.count', signal })).ids.length;

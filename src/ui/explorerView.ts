@@ -8,7 +8,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { explorerProtocol, type ExplorerState, type ExplorerToHost, type ExplorerToWebview } from '../protocol/explorer';
 import { assertNever, type Message } from '../protocol/webview';
+import type { ModelSummary } from '../engine/service';
 import type { Analysis } from '../session/explorerSession';
+import { isCancellation } from './errorActions';
+import { showError } from './errors';
 import { connectWebview, type WebviewChannel } from './webviewChannel';
 import { renderWebviewHtml, webviewOptions } from './webviewHtml';
 import { formatCount } from './format';
@@ -43,7 +46,11 @@ export class ExplorerViewProvider implements vscode.WebviewViewProvider, vscode.
     const s = wf.session;
     const push = () => this.pushState();
     this.disposables.push(
-      s.onDidChangeAnalysis(push), s.onDidBecomeStale(push), s.onDidChangeControls(push), s.onDidChangeBusy(() => {
+      s.onDidChangeAnalysis((a) => {
+        if (a) this.lastDetails = { dir: a.model.dir, details: detailsOf(a) };
+        push();
+      }),
+      s.onDidBecomeStale(push), s.onDidChangeControls(push), s.onDidChangeBusy(() => {
         if (!s.busy) this.progress = undefined;
         push();
       }),
@@ -88,6 +95,7 @@ export class ExplorerViewProvider implements vscode.WebviewViewProvider, vscode.
       case 'explorer/selectModel': void this.actions.selectModel(); return;
       case 'explorer/rerun': void this.actions.rerun(); return;
       case 'explorer/cancel': void this.actions.cancel(); return;
+      case 'explorer/loadModel': void this.loadDetails(); return;
       case 'explorer/openHead': void this.actions.openHead(m.layer, m.head); return;
       case 'explorer/reopenRecent': void this.actions.reopenRecent(m.index); return;
       case 'explorer/setControls': {
@@ -96,6 +104,19 @@ export class ExplorerViewProvider implements vscode.WebviewViewProvider, vscode.
         return;
       }
       default: assertNever(m);
+    }
+  }
+
+  /** Loads the configured model in the worker to show its facts before any analysis. */
+  async loadDetails(): Promise<boolean> {
+    try {
+      const { model, summary } = await this.wf.session.loadModelSummary();
+      this.lastDetails = { dir: model.dir, details: detailsFromInfo(summary.info) };
+      this.pushState();
+      return true;
+    } catch (e) {
+      if (!isCancellation(e)) void showError(e, this.wf.log);
+      return false;
     }
   }
 
@@ -109,7 +130,6 @@ export class ExplorerViewProvider implements vscode.WebviewViewProvider, vscode.
   state(): ExplorerState {
     const s = this.wf.session;
     const a = s.current;
-    if (a) this.lastDetails = { dir: a.model.dir, details: detailsOf(a) };
     const c = s.controls;
     return {
       model: this.modelFacts(),
@@ -149,7 +169,10 @@ export class ExplorerViewProvider implements vscode.WebviewViewProvider, vscode.
 }
 
 function detailsOf(a: Analysis): NonNullable<ExplorerState['model']['details']> {
-  const i = a.summary.info;
+  return detailsFromInfo(a.summary.info);
+}
+
+function detailsFromInfo(i: ModelSummary['info']): NonNullable<ExplorerState['model']['details']> {
   return {
     family: i.family, architecture: i.architecture, kind: i.kind, layers: i.n_layers, heads: i.n_heads, kvHeads: i.n_kv_heads,
     dModel: i.d_model, vocab: i.d_vocab, params: i.params, context: i.n_ctx, positional: String(i.positional), kernels: i.kernels,

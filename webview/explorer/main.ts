@@ -84,7 +84,10 @@ function modelSection(s: ExplorerState): HTMLElement {
       ['Loaded from', m.dir, 'model-dir'],
     ])
     : facts([['Status', m.status, 'model-status'], ['Folder', m.dir, 'model-dir']]);
-  const note = !d && m.status === 'installed' ? el('p', { class: 'muted' }, 'Layer and head counts appear after the first analysis.') : undefined;
+  const note = !d && m.status === 'installed'
+    ? el('div', { class: 'row wrap' }, el('span', { class: 'muted grow' }, 'Details appear after loading the model.'),
+      button('Load model', 'load-model', () => send({ type: 'explorer/loadModel' }), { secondary: true }))
+    : undefined;
   return section('Model', 'model-section', head, body, note);
 }
 

@@ -191,6 +191,26 @@ describe('Workflow', function () {
     assert.equal(api.session.controls.layer, 1);
   });
 
+  it('the side panel loads a newly selected model\'s facts on request, before any analysis with it', async () => {
+    const gpt2 = path.join(MODELS, 'tiny-random-gpt2');
+    const config = JSON.parse(fs.readFileSync(path.join(gpt2, 'config.json'), 'utf8'));
+    await setSetting('model', gpt2);
+    try {
+      let s = await state();
+      assert.equal(s.explorer.model.dir, gpt2);
+      assert.equal(s.explorer.model.details, undefined, 'facts of another model shown');
+      const msg = { v: 1, id: 'test-load', type: 'explorer/loadModel' };
+      assert.equal(await vscode.commands.executeCommand('transformerExplorer.internal.explorerMessage', msg), true);
+      s = await waitFor(async () => { const x = await state(); return x.explorer.model.details ? x : undefined; }, 'the model facts', 30_000);
+      assert.equal(s.explorer.model.details?.layers, config.n_layer);
+      assert.equal(s.explorer.model.details?.heads, config.n_head);
+      assert.equal(s.explorer.model.details?.dModel, config.n_embd);
+      assert.equal(s.explorer.model.details?.vocab, config.vocab_size);
+    } finally {
+      await setSetting('model', STORIES);
+    }
+  });
+
   it('a hover link opens a view focused on its token, at the shared layer/head', async () => {
     const api = await activateExtension();
     api.session.setControls({ layer: 2, head: 6, aggregation: 'head' });
