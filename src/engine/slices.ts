@@ -33,9 +33,13 @@ export function computeSlice(model: Model, a: AnalysisTraces, req: SliceRequest,
   }
 }
 
+/**
+ * Cached slices are handed out as copies: the worker transfers a result's ArrayBuffers to the host, which detaches
+ * them, so returning the cached object itself would make the second request for it fail to post (and never answer).
+ */
 function memo<T>(cache: Map<string, unknown>, key: string, make: () => T): T {
   if (!cache.has(key)) cache.set(key, make());
-  return cache.get(key) as T;
+  return structuredClone(cache.get(key) as T);
 }
 
 /** The trace that holds a stack's self-attention. */
