@@ -29,6 +29,12 @@ export const SHOTS: Shot[] = [
   { name: 'positional-t5', view: 'positional', model: 'tiny-random-t5', caseName: 'short_english', ready: '.te-panel svg' },
   { name: 'predictions', view: 'predictions', model: 'stories260K', caseName: 'short_english', ready: '.te-lens-cell', themes: ALL },
   { name: 'predictions-bert', view: 'predictions', model: 'tiny-random-bert', caseName: 'mask_short', ready: '.te-mask' },
+  { name: 'predictions-gpt2', view: 'predictions', model: 'tiny-random-gpt2', caseName: 'unicode_emoji', ready: '.te-lens-cell' },
+  { name: 'predictions-marian', view: 'predictions', model: 'tiny-random-marian', caseName: 'short_english', ready: '.te-pred-table' },
+  { name: 'attention-marian-encoder', view: 'attention', model: 'tiny-random-marian', caseName: 'short_english', state: { view: 'attention', mode: 'heatmap', stack: 'encoder', layer: 1, head: 0, heads: [0] }, ready: 'canvas.te-heatmap-canvas' },
+  { name: 'positional-marian', view: 'positional', model: 'tiny-random-marian', caseName: 'short_english', ready: '.te-panel svg' },
+  { name: 'attention-bert-math', view: 'attention', model: 'tiny-random-bert', caseName: 'mask_short', state: { view: 'attention', mode: 'math', layer: 0, head: 1, heads: [1], queries: [6] }, ready: '.te-math-table' },
+  { name: 'attention-t5-math', view: 'attention', model: 'tiny-random-t5', caseName: 'short_english', state: { view: 'attention', mode: 'math', stack: 'encoder', layer: 0, head: 1, heads: [1], queries: [5] }, ready: '.te-math-table' },
 ];
 
 async function main(): Promise<void> {

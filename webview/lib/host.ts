@@ -10,4 +10,6 @@ export interface ViewHost {
   onNotice(fn: (notice: HostNotice) => void): void;
   getState(): ViewState | undefined;
   setState(state: ViewState): void;
+  /** Diagnostics for the extension's output channel (failed loads, unexpected states). */
+  log(level: 'info' | 'warn' | 'error', message: string): void;
 }

@@ -43,6 +43,7 @@ export class VsCodeHost implements ViewHost {
     );
     window.addEventListener('message', (e: MessageEvent) => this.endpoint.receive(e.data));
     window.addEventListener('error', (e) => this.endpoint.post({ type: 'log', level: 'error', message: `${view} view: ${e.message}` }));
+    window.addEventListener('unhandledrejection', (e) => this.endpoint.post({ type: 'log', level: 'error', message: `${view} view: ${e.reason instanceof Error ? `${e.reason.message}\n${e.reason.stack ?? ''}` : String(e.reason)}` }));
     this.endpoint.post({ type: 'ready', view });
   }
 
@@ -77,6 +78,10 @@ export class VsCodeHost implements ViewHost {
 
   onNotice(fn: (n: HostNotice) => void): void {
     this.listeners.push(fn);
+  }
+
+  log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.endpoint.post({ type: 'log', level, message: message.slice(0, 10_000) });
   }
 
   getState(): ViewState | undefined {

@@ -43,7 +43,11 @@ export function startView(kind: ViewKind, host: ViewHost, root: HTMLElement): { 
         shell.showError(undefined);
         return v;
       } catch (e) {
-        if (!(e instanceof SupersededError)) shell.showError(e instanceof Error ? e.message : String(e));
+        if (!(e instanceof SupersededError)) {
+          const message = e instanceof Error ? e.message : String(e);
+          shell.showError(message);
+          host.log('warn', `${label} failed: ${message}`);
+        }
         return undefined;
       }
     },

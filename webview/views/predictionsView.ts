@@ -3,7 +3,7 @@
  * probability and rank, a surprisal strip (also paintable onto the editor), the logit lens (layer × position,
  * top-1 + probability, top-k on hover), BERT [MASK] predictions, and "Continue text".
  */
-import type { AnalysisSummary, LogitLensSlice, PredictionsSlice, TopEntry, ViewState } from '../../src/protocol/views';
+import type { AnalysisSummary, LogitLensSlice, PredictionsSlice, TopEntry, ViewState, ViewToken } from '../../src/protocol/views';
 import { detectPieceScheme, pieceLabel } from '../../src/engine/analysis/tokens';
 import { readableOn, sequentialScale, type SequentialScale } from '../lib/color';
 import { clear, h } from '../lib/dom';
@@ -100,12 +100,15 @@ export class PredictionsView implements ViewImpl {
     const body = this.ctx.shell.body;
     const theme = this.ctx.theme();
     clear(body);
-    const labels = tokenLabels(s.tokens);
-    if (s.model.kind === 'encoder') { this.drawMasked(p, labels); return; }
+    if (s.model.kind === 'encoder') { this.drawMasked(p, tokenLabels(s.tokens)); return; }
+    // Encoder-decoders predict the target (decoder) text; its offsets are not in the editor.
+    const seq = this.sequence();
+    const labels = tokenLabels(seq.tokens);
     // surprisal strip: the surprisal of token t+1 given the prefix, drawn on token t+1
     const maxBits = Math.max(1, ...p.surprisalBits);
     const sScale = this.scale(maxBits);
-    this.strip.setTokens(s.text, s.tokens);
+    this.strip.setTokens(seq.text, seq.tokens);
+    this.strip.el.dataset.editor = String(seq.inEditor);
     this.strip.setWeights((i) => (i >= 1 && i - 1 < p.surprisalBits.length ? p.surprisalBits[i - 1] : undefined), (v) => sScale.color(v), theme.foreground, theme.background);
     const mean = p.surprisalBits.length ? p.surprisalBits.reduce((a, b) => a + b, 0) / p.surprisalBits.length : 0;
     body.append(h('section', { class: 'te-panel' }, h('h2', {}, 'Surprisal of each token (bits)'),
@@ -119,8 +122,8 @@ export class PredictionsView implements ViewImpl {
     const table = h('table', { class: 'te-pred-table' },
       h('thead', {}, h('tr', {}, ...['#', 'token', 'actual next', 'p(next)', 'rank', 'surprisal', `top-${this.k} (T = ${this.temperature})`].map((c) => h('th', { scope: 'col' }, c)))));
     const tbody = h('tbody', {});
-    s.tokens.forEach((t, i) => {
-      const hasNext = i < p.actualProb.length;
+    seq.tokens.forEach((t, i) => {
+      const hasNext = i < p.actualProb.length && i + 1 < seq.tokens.length;
       const tr = h('tr', { 'data-position': i, 'data-start': t.start, 'data-end': t.end },
         h('td', { class: 'te-num' }, String(i)),
         h('td', { class: 'te-mono' }, labels[i]),
@@ -128,14 +131,20 @@ export class PredictionsView implements ViewImpl {
         h('td', { class: 'te-num' }, hasNext ? formatValue(p.actualProb[i], 3) : ''),
         h('td', { class: 'te-num' }, hasNext ? String(p.actualRank[i] + 1) : ''),
         h('td', { class: 'te-num' }, hasNext ? `${p.surprisalBits[i].toFixed(2)} bits` : ''),
-        h('td', {}, this.topList(p.top[i] ?? [], hasNext ? s.tokens[i + 1].id : undefined)));
-      tr.addEventListener('mouseenter', () => { if (t.end > t.start) this.ctx.host.notify({ type: 'hoverToken', start: t.start, end: t.end, editor: true }); });
+        h('td', {}, this.topList(p.top[i] ?? [], hasNext ? seq.tokens[i + 1].id : undefined)));
+      tr.addEventListener('mouseenter', () => { if (t.end > t.start && seq.inEditor) this.ctx.host.notify({ type: 'hoverToken', start: t.start, end: t.end, editor: true }); });
       tr.addEventListener('mouseleave', () => this.ctx.host.notify({ type: 'leaveToken' }));
       tbody.append(tr);
     });
     table.append(tbody);
     body.append(h('section', { class: 'te-panel' }, h('h2', {}, 'Next-token predictions per position'), h('div', { class: 'te-table-wrap' }, table)));
     if (this.lens) body.append(this.lensGrid(this.lens, labels));
+  }
+
+  /** The sequence whose next tokens are predicted: the analysed text, or an encoder-decoder's target. */
+  private sequence(): { text: string; tokens: readonly ViewToken[]; inEditor: boolean } {
+    const s = this.s!;
+    return s.model.kind === 'encoder-decoder' && s.targetTokens ? { text: s.targetText ?? '', tokens: s.targetTokens, inEditor: false } : { text: s.text, tokens: s.tokens, inEditor: true };
   }
 
   /** Encoders (BERT) predict the token at each position, not the next one: show [MASK] predictions and per-position top-k. */
@@ -187,7 +196,7 @@ export class PredictionsView implements ViewImpl {
           td.style.backgroundColor = rgb(c);
           td.style.color = rgb(readableOn(c, theme.foreground, theme.background));
         }
-        const t = this.s!.tokens[pos];
+        const t = this.sequence().inEditor ? this.s!.tokens[pos] : undefined;
         td.addEventListener('mouseenter', () => { if (t && t.end > t.start) this.ctx.host.notify({ type: 'hoverToken', start: t.start, end: t.end, editor: true }); });
         tr.append(td);
       });
@@ -203,10 +212,11 @@ export class PredictionsView implements ViewImpl {
     const p = this.pred, s = this.s;
     if (!p || !s) return;
     if (s.model.kind === 'encoder') { this.ctx.shell.showError('Surprisal needs a left-to-right model; this is a masked language model.'); return; }
+    if (!this.sequence().inEditor) { this.ctx.shell.showError('The predicted (target) text of an encoder-decoder is not in the editor, so there is nothing to paint.'); return; }
     const max = Math.max(1e-9, ...p.surprisalBits);
     this.ctx.paint({
       label: 'Surprisal per token (bits)',
-      weights: Array.from(p.surprisalBits, (b, i) => ({ index: i + 1, weight: b / max, title: `surprisal ${b.toFixed(2)} bits, p = ${formatValue(p.actualProb[i], 3)}` })).filter((w) => !s.tokens[w.index].special),
+      weights: Array.from(p.surprisalBits, (b, i) => ({ index: i + 1, weight: b / max, title: `surprisal ${b.toFixed(2)} bits, p = ${formatValue(p.actualProb[i], 3)}` })).filter((w) => s.tokens[w.index] && !s.tokens[w.index].special),
     });
   }
 

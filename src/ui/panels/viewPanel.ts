@@ -42,6 +42,8 @@ export interface PanelSnapshot {
   /** what → { analysisId, ms after the analysis became current } */
   readonly drawn: Record<string, { analysisId: string; ms: number; at: number }>;
   readonly invalidMessages: number;
+  /** Last warning/error the webview logged (a failed load, a script error). */
+  readonly lastProblem?: string;
 }
 
 export function toSummary(a: Analysis): AnalysisSummary {
@@ -103,6 +105,7 @@ export class ViewPanel implements vscode.Disposable {
   private lastState?: ViewState;
   private readonly drawn: Record<string, { analysisId: string; ms: number; at: number }> = {};
   private invalid = 0;
+  private lastProblem?: string;
   private readonly readyWaiters: (() => void)[] = [];
 
   private constructor(private readonly deps: ViewPanelDeps, readonly kind: ViewKind, readonly panel: vscode.WebviewPanel) {
@@ -129,7 +132,7 @@ export class ViewPanel implements vscode.Disposable {
   }
 
   get snapshot(): PanelSnapshot {
-    return { kind: this.kind, ready: this.isReady, visible: this.panel.visible, state: this.lastState, drawn: { ...this.drawn }, invalidMessages: this.invalid };
+    return { kind: this.kind, ready: this.isReady, visible: this.panel.visible, state: this.lastState, drawn: { ...this.drawn }, invalidMessages: this.invalid, lastProblem: this.lastProblem };
   }
 
   /** Resolves once the webview has sent `ready`. */
@@ -187,10 +190,12 @@ export class ViewPanel implements vscode.Disposable {
       case 'pong':
         return;
       case 'log':
+        if (m.level !== 'info') this.lastProblem = m.message;
         this.deps.log[m.level === 'error' ? 'error' : m.level === 'warn' ? 'warn' : 'info'](`[${this.kind} view] ${m.message}`);
         return;
       case 'view/request': {
         try {
+          // One channel per view and slice kind: a newer request (another layer, head…) cancels the older one.
           const slice = await this.deps.session.slice(m.request, `view.${this.kind}.${m.request.slice}`);
           this.channel.endpoint.post({ type: 'view/sliceResult', ok: true, slice }, m.id);
         } catch (e) {
