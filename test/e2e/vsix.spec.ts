@@ -28,7 +28,12 @@ describe('Packaged .vsix (e2e)', function () {
     const outside = files.filter((f) => !/^(dist\/|media\/|README\.md$|LICENSE$|package\.json$)/.test(f));
     assert.deepEqual(outside, []);
     assert.ok(files.includes('dist/extension.js') && files.includes('dist/engine-worker.js') && files.includes('dist/webview/welcome.js'));
-    assert.equal(files.filter((f) => f.endsWith('.node')).length, 1, 'exactly one native tokenizer binary');
+    // Native code for this one platform only: Hugging Face's tokenizer and onnxruntime's binding (+ its library).
+    const native = files.filter((f) => /\.(node|so(\.\d+)*|dylib|dll)$/.test(f)).sort();
+    assert.deepEqual(native.filter((f) => f.includes('/tokenizers/')).length, 1, `exactly one tokenizer binary: ${native.join(', ')}`);
+    assert.deepEqual(native.filter((f) => f.endsWith('onnxruntime_binding.node')).length, 1, `exactly one onnxruntime binding: ${native.join(', ')}`);
+    assert.ok(native.every((f) => f.includes('/tokenizers/') || f.includes('/onnxruntime-node/bin/napi-v6/')), `no other native code: ${native.join(', ')}`);
+    assert.equal(new Set(native.filter((f) => f.includes('/onnxruntime-node/')).map((f) => path.dirname(f))).size, 1, 'onnxruntime binaries for one platform');
     assert.ok(!files.some((f) => f.endsWith('.map')), 'no source maps');
   });
 

@@ -41,8 +41,11 @@ describe('Welcome panel (e2e)', function () {
   it('opens the side-panel explorer from the welcome button and shows the configured model', async function () {
     const frame = await findWebviewFrame(wb.page, 'vscode-button#open-explorer');
     await frame.click('vscode-button#open-explorer');
-    const explorer = await findWebviewFrame(wb.page, '[data-testid="explorer-model"]');
-    assert.equal((await explorer.textContent('[data-testid="explorer-model"]'))?.trim(), '/models/example-model');
+    const explorer = await findWebviewFrame(wb.page, '[data-testid="model-name"]');
+    // The configured model is named (full setting as the tooltip); the folder does not exist, so its status says so.
+    assert.equal(await explorer.getAttribute('[data-testid="model-name"]', 'title'), '/models/example-model');
+    assert.equal((await explorer.textContent('[data-testid="model-name"]'))?.trim(), 'example-model');
+    assert.match((await explorer.textContent('[data-testid="model-status"]')) ?? '', /example-model/);
     await screenshot(wb.page, 'explorer');
   });
 });

@@ -80,10 +80,19 @@ export async function launchWorkbench(start: StartOptions = {}, open: OpenOption
 
 /** Opens the command palette with F1, types the command's title ("Transformer: Show Welcome") and runs it. */
 export async function runPaletteCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(`>${title}`);
+  // A palette opened while an editor is still taking focus (just after Quick Open) can close again at once: reopen.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await input.fill(`>${title}`, { timeout: 5_000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await page.waitForTimeout(500);
+    }
+  }
   // Contributions of the development extension arrive a few seconds after the workbench shows: retype until listed.
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   const deadline = Date.now() + 30_000;

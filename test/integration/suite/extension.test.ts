@@ -23,6 +23,15 @@ describe('Extension', () => {
     assert.deepEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
   });
 
+  // Here, in the first suite file, because later suites analyse text and the session keeps its current analysis.
+  it('context keys say there is no analysis before the first one', async () => {
+    await activateExtension();
+    const s = await vscode.commands.executeCommand<{ contextKeys: Record<string, unknown> }>('transformerExplorer.internal.workflowState');
+    assert.equal(s.contextKeys['transformerExplorer.hasAnalysis'], false);
+    assert.equal(s.contextKeys['transformerExplorer.analysisStale'], false);
+    assert.equal(s.contextKeys['transformerExplorer.busy'], false);
+  });
+
   it('hides internal commands from the command palette', () => {
     const hidden = new Set((contributes().menus?.commandPalette ?? []).filter((m) => m.when === 'false').map((m) => m.command));
     const internal = contributes().commands.map((c) => c.command).filter((c) => c.includes('.internal.'));

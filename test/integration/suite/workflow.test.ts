@@ -82,12 +82,6 @@ describe('Workflow', function () {
     await closeAllEditors();
   });
 
-  it('context keys say there is no analysis before the first one', async () => {
-    const s = await state();
-    assert.equal(s.contextKeys['transformerExplorer.hasAnalysis'], false);
-    assert.equal(s.contextKeys['transformerExplorer.busy'], false);
-  });
-
   it('Analyze Selection analyses exactly the selected text, with the reference tokens and offsets', async () => {
     editor = await openText(`${prefix}${SHORT.text}\nAfter the story.\n`);
     const a = await analyzeRange(editor, prefix.length, prefix.length + SHORT.text.length);
