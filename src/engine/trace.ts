@@ -37,17 +37,30 @@ export class PatternStore {
   }
   /** Stores layer `layer`'s pattern [heads, nq, nk]. */
   set(layer: number, pattern: Float32Array): void {
-    const packed = this.precision === 'f32' ? new Float32Array(this.heads * this.perHead) : new Uint16Array(this.heads * this.perHead);
+    this.data[layer] = this.precision === 'f32' ? this.packF32(pattern) : this.packU16(pattern);
+  }
+  private packF32(pattern: Float32Array): Float32Array {
+    const packed = new Float32Array(this.heads * this.perHead);
+    for (let h = 0; h < this.heads; h++) {
+      for (let q = 0; q < this.nq; q++) {
+        const src = (h * this.nq + q) * this.nk;
+        packed.set(pattern.subarray(src, src + this.rowLength(q)), h * this.perHead + this.rowStart(q));
+      }
+    }
+    return packed;
+  }
+  /** Fixed point, round half up: weights are in [0, 1], and a Uint16Array store truncates (x·65535 + 0.5). */
+  private packU16(pattern: Float32Array): Uint16Array {
+    const packed = new Uint16Array(this.heads * this.perHead);
     for (let h = 0; h < this.heads; h++) {
       for (let q = 0; q < this.nq; q++) {
         const src = (h * this.nq + q) * this.nk;
         const dst = h * this.perHead + this.rowStart(q);
         const len = this.rowLength(q);
-        if (packed instanceof Float32Array) packed.set(pattern.subarray(src, src + len), dst);
-        else for (let j = 0; j < len; j++) packed[dst + j] = Math.round(pattern[src + j] * 65535);
+        for (let j = 0; j < len; j++) packed[dst + j] = pattern[src + j] * 65535 + 0.5;
       }
     }
-    this.data[layer] = packed;
+    return packed;
   }
   /** Query row q of head h at layer l → [nk] (zeros above the diagonal for causal patterns). */
   row(layer: number, head: number, q: number, out = new Float32Array(this.nk)): Float32Array {
@@ -273,8 +286,12 @@ export class Trace {
   /** Probability, rank and surprisal of the actual next token at positions 0…n-2 (computed once, in row chunks). */
   nextTokenStats(): NextTokenStats {
     if (this.nextStats) return this.nextStats;
+    const V = this.model.cfg.d_vocab;
     const stats = emptyStats(Math.max(0, this.n - 1));
-    this.forEachLogitsChunk(stats.prob.length, (rows, logits) => this.fillStats(stats, rows, logits));
+    this.forEachLogitsChunk(stats.prob.length, (rows, logits) => {
+      const probs = this.softmaxCopy(logits, rows.length, 1);
+      rows.forEach((t, i) => this.fillStatsRow(stats, t, logits.subarray(i * V, (i + 1) * V), probs.subarray(i * V, (i + 1) * V)));
+    });
     this.nextStats = stats;
     return stats;
   }
@@ -282,8 +299,8 @@ export class Trace {
   /**
    * Top-k next tokens (softmax of logits / temperature) at every position, from one unembedding pass in row
    * chunks that also fills nextTokenStats() when it is not computed yet: the views need both, and the logits are
-   * the costliest product of a trace. The top-k softmax runs through the kernels (float32, vectorised); the
-   * stats stay float64.
+   * the costliest product of a trace. The softmax runs through the kernels (float32, vectorised); the top-k is
+   * taken on the logits (the same order as the probabilities, without float32 ties).
    */
   topKEverywhere(k: number, temperature = 1): TopToken[][] {
     if (!(temperature > 0)) throw new EngineError('BAD_INPUT', `Temperature must be > 0, got ${temperature}.`);
@@ -292,10 +309,12 @@ export class Trace {
     const top: TopToken[][] = [];
     this.forEachLogitsChunk(this.n, (rows, logits) => {
       const probs = this.softmaxCopy(logits, rows.length, temperature);
-      if (stats) this.fillStats(stats, rows, logits);
-      rows.forEach((_, i) => {
+      const probs1 = stats && temperature !== 1 ? this.softmaxCopy(logits, rows.length, 1) : probs;
+      rows.forEach((t, i) => {
+        const row = logits.subarray(i * V, (i + 1) * V);
         const p = probs.subarray(i * V, (i + 1) * V);
-        top.push(topIndices(p, k).map((id) => ({ id, token: this.idToToken(id), prob: p[id], logit: logits[i * V + id] })));
+        top.push(topIndices(row, k).map((id) => ({ id, token: this.idToToken(id), prob: p[id], logit: row[id] })));
+        if (stats) this.fillStatsRow(stats, t, row, probs1.subarray(i * V, (i + 1) * V));
       });
     });
     if (stats) this.nextStats = stats;
@@ -319,21 +338,20 @@ export class Trace {
     return this.model.kernels.softmaxRows(p, rows, this.model.cfg.d_vocab);
   }
 
-  /** Stats of rows t < stats length from their logits, in float64 (log-softmax); ranks compare logits. */
-  private fillStats(stats: NextTokenStats, rows: readonly number[], logits: Float32Array): void {
-    const V = this.model.cfg.d_vocab;
-    rows.forEach((t, i) => {
-      if (t >= stats.prob.length) return;
-      const row = logits.subarray(i * V, (i + 1) * V);
-      const la = row[this.tokens.ids[t + 1]];
-      let rank = 0;
-      for (let j = 0; j < V; j++) if (row[j] > la) rank++;
-      const nats = logSumExp(row) - la;
-      stats.prob[t] = Math.exp(-nats);
-      stats.rank[t] = rank;
-      stats.surprisalNats[t] = nats;
-      stats.surprisalBits[t] = nats / Math.LN2;
-    });
+  /**
+   * Stats of position t (when t < stats length) from its logits and softmax row: rank compares logits; the
+   * surprisal is −ln p, or log-sum-exp in float64 when p underflowed float32 (an almost impossible next token).
+   */
+  private fillStatsRow(stats: NextTokenStats, t: number, row: Float32Array, probs: Float32Array): void {
+    if (t >= stats.prob.length) return;
+    const next = this.tokens.ids[t + 1];
+    const la = row[next];
+    const p = probs[next];
+    const nats = p > 1e-30 ? -Math.log(p) : logSumExp(row) - la;
+    stats.prob[t] = p > 1e-30 ? p : Math.exp(-nats);
+    stats.rank[t] = countGreater(row, la);
+    stats.surprisalNats[t] = nats;
+    stats.surprisalBits[t] = nats / Math.LN2;
   }
 
   /** Logit lens at `position`: final norm + unembedding applied to the residual entering each block, then the final state. */
@@ -392,13 +410,24 @@ export class Trace {
 /** Indices of the k largest values, best first (ties: lower id first). */
 export function topIndices(values: ArrayLike<number>, k: number): number[] {
   const best: number[] = [];
+  if (k <= 0) return best;
+  let floor = -Infinity; // the k-th best so far, once there are k
   for (let i = 0; i < values.length; i++) {
-    if (best.length === k && values[i] <= values[best[k - 1]]) continue;
+    const v = values[i];
+    if (best.length === k && !(v > floor)) continue;
     let j = best.length < k ? best.length : k - 1;
     best[j] = i;
-    while (j > 0 && values[best[j - 1]] < values[i]) { best[j] = best[j - 1]; best[j - 1] = i; j--; }
+    while (j > 0 && values[best[j - 1]] < v) { best[j] = best[j - 1]; best[j - 1] = i; j--; }
+    if (best.length === k) floor = values[best[k - 1]];
   }
   return best;
+}
+
+/** How many entries are strictly greater than x (branch-free: a data-dependent branch costs 3× on logits). */
+function countGreater(values: Float32Array, x: number): number {
+  let c = 0;
+  for (let i = 0; i < values.length; i++) c += +(values[i] > x);
+  return c;
 }
 
 function emptyStats(m: number): NextTokenStats {

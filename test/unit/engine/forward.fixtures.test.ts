@@ -113,19 +113,33 @@ describe('trace slices on stories260K (a real model)', () => {
     model = loadModel(modelDir('stories260K'), { kernels: 'portable' });
     t = await model.trace(text);
   });
-  it('next-token probability, rank and surprisal agree with top-k', () => {
+  it('next-token probability, rank and surprisal agree with top-k and with the reference', () => {
     const s = t.nextTokenStats();
     expect(s.prob).toHaveLength(t.n - 1);
     for (let p = 0; p < t.n - 1; p++) {
       const top = t.topK(p, 512);
       const actual = t.tokens.ids[p + 1];
       const idx = top.findIndex((x) => x.id === actual);
-      expect(s.prob[p]).toBeCloseTo(top[idx].prob, 12);
+      // The stats' softmax is float32 (the kernels'), topK's float64: they agree to float32 rounding.
+      expect(Math.abs(s.prob[p] - top[idx].prob) / top[idx].prob).toBeLessThan(1e-5);
       expect(s.rank[p]).toBe(top.filter((x) => x.prob > top[idx].prob).length);
+      expect(s.surprisalNats[p]).toBeCloseTo(-Math.log(s.prob[p]), 10);
       expect(s.surprisalBits[p]).toBeCloseTo(s.surprisalNats[p] / Math.LN2, 10);
     }
     // the model knows this story: "upon" after "Once" is its top choice
     expect(s.rank[1]).toBe(0);
+    // Against the float64 reference wherever the actual next token is in its top-5.
+    const ref = loadCases('stories260K').find((c) => c.text === text);
+    expect(ref, 'a reference case with this text').toBeDefined();
+    let checked = 0;
+    ref!.top_next!.forEach((top5, p) => {
+      const hit = top5.findIndex((x) => x.id === ref!.input_ids[p + 1]);
+      if (p >= t.n - 1 || hit < 0) return;
+      expect(s.rank[p]).toBe(hit);
+      expect(Math.abs(s.prob[p] - top5[hit].prob)).toBeLessThan(1e-5);
+      checked++;
+    });
+    expect(checked).toBeGreaterThan(5);
   });
   it('logit lens: its last row is the model output, earlier rows are real distributions', () => {
     const lens = t.logitLens(4, 3);
