@@ -75,11 +75,13 @@ export function copyNativeOnnxruntime(targets = [currentNapiTarget()]) {
   const dirs = targets.map((t) => /^(linux|darwin|win32)-(x64|arm64)(-gnu|-msvc)?$/.exec(t)).filter(Boolean).map((m) => `${m[1]}/${m[2]}`)
     .filter((d) => fs.existsSync(path.join(modules, 'onnxruntime-node', 'bin', 'napi-v6', d)) && d !== 'darwin/x64');
   if (dirs.length === 0) return;
-  fs.cpSync(path.join(modules, 'onnxruntime-common'), path.join(dst, 'onnxruntime-common'), { recursive: true });
+  // Only what runs: the CommonJS build (the worker bundle require()s it), no source maps, typings or TS sources.
+  const runs = (f) => !/\.(map|d\.ts)$/.test(f) && !/[\\/]onnxruntime-common[\\/](lib|dist[\\/]esm)$/.test(f);
+  fs.cpSync(path.join(modules, 'onnxruntime-common'), path.join(dst, 'onnxruntime-common'), { recursive: true, filter: runs });
   const ort = path.join(dst, 'onnxruntime-node');
   fs.mkdirSync(ort, { recursive: true });
   for (const f of ['package.json', 'LICENSE', 'README.md']) if (fs.existsSync(path.join(modules, 'onnxruntime-node', f))) fs.copyFileSync(path.join(modules, 'onnxruntime-node', f), path.join(ort, f));
-  fs.cpSync(path.join(modules, 'onnxruntime-node', 'dist'), path.join(ort, 'dist'), { recursive: true });
+  fs.cpSync(path.join(modules, 'onnxruntime-node', 'dist'), path.join(ort, 'dist'), { recursive: true, filter: runs });
   for (const d of dirs) {
     // The versioned .dylib is a byte-identical duplicate of libonnxruntime.1.dylib (the name the binding loads).
     fs.cpSync(path.join(modules, 'onnxruntime-node', 'bin', 'napi-v6', d), path.join(ort, 'bin', 'napi-v6', d), { recursive: true, filter: (f) => !/libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(f) });

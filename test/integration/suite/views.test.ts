@@ -253,19 +253,23 @@ describe('Views', function () {
     await waitFor(async () => ((await panel('tokens'))?.drawn.tokens?.analysisId === analysis.result.traceId ? true : undefined), 'tokens drawn for the emoji text');
   });
 
-  it(`first painted view after "Analyze Selection" on ${LONG.input_ids.length} tokens`, async () => {
+  // About 200 tokens: the reference's long story (184 tokens with <s>) and its short one after a blank line.
+  const TWO_HUNDRED = `${LONG.text}\n\n${SHORT.text}`;
+  it('first painted view after "Analyze Selection" on a ~200-token selection', async () => {
     await vscode.commands.executeCommand('transformerExplorer.showTokens');
     let t0: number;
-    ({ editor, analysis, commandAt: t0 } = await openAndAnalyse(LONG.text));
-    assert.equal(analysis.result.tokens.length, LONG.input_ids.length);
+    ({ editor, analysis, commandAt: t0 } = await openAndAnalyse(TWO_HUNDRED));
+    const n = analysis.result.tokens.length;
+    assert.ok(n >= 195 && n <= 210, `${n} tokens`);
+    assert.deepEqual(analysis.result.tokens.slice(0, LONG.input_ids.length - 1).map((t) => t.id), LONG.input_ids.slice(0, -1));
     const drawn = await waitFor(async () => {
       const p = await panel('tokens');
       return p?.drawn.tokens?.analysisId === analysis.result.traceId ? p.drawn.tokens : undefined;
     }, 'tokens view drawn for the long text', 60_000);
     const total = drawn.at - t0;
-    console.log(`  [views] ${LONG.input_ids.length} tokens: analysis ${analysis.elapsedMs} ms, first view painted ${drawn.ms} ms after the analysis, ${total} ms after the command`);
+    console.log(`  [views] ${n} tokens: analysis ${analysis.elapsedMs} ms, first view painted ${drawn.ms} ms after the analysis, ${total} ms after the command`);
     fs.mkdirSync(path.join(REPO, 'test-output'), { recursive: true });
-    fs.writeFileSync(path.join(REPO, 'test-output', 'views-first-paint.json'), JSON.stringify({ tokens: LONG.input_ids.length, analysisMs: analysis.elapsedMs, paintAfterAnalysisMs: drawn.ms, commandToPaintMs: total }, null, 2));
+    fs.writeFileSync(path.join(REPO, 'test-output', 'views-first-paint.json'), JSON.stringify({ tokens: n, analysisMs: analysis.elapsedMs, paintAfterAnalysisMs: drawn.ms, commandToPaintMs: total }, null, 2));
     assert.ok(total < 30_000, `first paint took ${total} ms`);
   });
 });
