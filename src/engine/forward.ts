@@ -162,6 +162,18 @@ export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array,
 }
 
 /**
+ * One scores/pattern buffer per model, reused by every layer and run: at 512 tokens a fresh one per layer is
+ * 150 MB of garbage per trace, and the collector's threads then compete with the GEMM threads for the 2nd core.
+ * Safe because recorders copy what they keep (Recorder contract) and nothing holds the pattern after a layer.
+ */
+const scoresScratch = new WeakMap<LoadedModel, Float32Array>();
+function scoresBuffer(m: LoadedModel, size: number): Float32Array {
+  let buf = scoresScratch.get(m);
+  if (!buf || buf.length < size) scoresScratch.set(m, (buf = new Float32Array(size)));
+  return buf.subarray(0, size);
+}
+
+/**
  * Explicit attention: materialises scores and pattern [n_heads, pos, key_pos] (the views need the pattern),
  * then z = pattern · V → [pos, n_heads·d_head]. Query row i sits at absolute position startPos + i.
  */
@@ -169,7 +181,7 @@ export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, s
   const { n_heads: H, n_kv_heads: Hkv, d_head: dh, attn_scale } = m.cfg;
   const { nq, nk, kvStride } = hd;
   const group = H / Hkv; // query heads per kv head (GQA)
-  const scores = new Float32Array(H * nq * nk); // [n_heads, pos, key_pos]
+  const scores = scoresBuffer(m, H * nq * nk); // [n_heads, pos, key_pos]
   // (s·q)·kᵀ instead of s·(q·kᵀ): n·d multiplies instead of n²·heads (bit-identical when s is a power of two).
   const q = attn_scale === 1 ? hd.q : scaleInPlace(hd.q.slice(0, H * nq * dh), attn_scale);
   for (let h = 0; h < H; h++) {
