@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SafetensorsFile } from '../../src/engine/safetensors';
+import { pickCase } from './caseRoles';
 
 /** The fixtures root: $TE_MODELS_DIR, default `<repo>/../shared/models`. */
 export function modelsDir(): string {
@@ -61,9 +62,7 @@ export function loadCases(model: string): ReferenceCase[] {
 }
 
 export function loadCase(model: string, caseName: string): ReferenceCase {
-  const c = loadCases(model).find((x) => x.name === caseName);
-  if (!c) throw new Error(`no case "${caseName}" in ${model}/reference/cases.json`);
-  return c;
+  return pickCase(loadCases(model), caseName);
 }
 
 export interface ReferenceTensor { shape: number[]; data: Float32Array }

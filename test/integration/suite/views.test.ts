@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SafetensorsFile } from '../../../src/engine/safetensors';
+import { pickCase } from '../../support/caseRoles';
 import type { Analysis } from '../../../src/session/explorerSession';
 import type { AttentionSlice, ViewNotice } from '../../../src/protocol/views';
 import type { PanelSnapshot } from '../../../src/ui/panels/viewPanel';
@@ -23,9 +24,9 @@ const MODELS = process.env.TE_MODELS_DIR ?? path.resolve(REPO, '..', 'shared', '
 const STORIES = path.join(MODELS, 'stories260K');
 interface RefCase { name: string; text: string; input_ids: number[]; tokens: string[]; offsets: [number, number][] }
 const CASES: RefCase[] = JSON.parse(fs.readFileSync(path.join(STORIES, 'reference', 'cases.json'), 'utf8'));
-const SHORT = CASES.find((c) => c.name === 'short_english')!;
-const EMOJI = CASES.find((c) => c.name === 'unicode_emoji')!;
-const LONG = CASES.find((c) => c.name === 'long')!;
+const SHORT = pickCase(CASES, 'short_english');
+const EMOJI = pickCase(CASES, 'unicode_emoji');
+const LONG = pickCase(CASES, 'long');
 
 function findRepo(start: string): string {
   for (let d = start; d !== path.dirname(d); d = path.dirname(d)) {
@@ -260,7 +261,7 @@ describe('Views', function () {
     let t0: number;
     ({ editor, analysis, commandAt: t0 } = await openAndAnalyse(TWO_HUNDRED));
     const n = analysis.result.tokens.length;
-    assert.ok(n >= 195 && n <= 210, `${n} tokens`);
+    assert.ok(n >= LONG.input_ids.length, `${n} tokens`); // 203 with the shipped reference set
     assert.deepEqual(analysis.result.tokens.slice(0, LONG.input_ids.length - 1).map((t) => t.id), LONG.input_ids.slice(0, -1));
     const drawn = await waitFor(async () => {
       const p = await panel('tokens');

@@ -12,6 +12,7 @@ import type { Analysis } from '../../../src/session/explorerSession';
 import type { AttentionStack } from '../../../src/protocol/views';
 import type { PanelSnapshot } from '../../../src/ui/panels/viewPanel';
 import { activateExtension, closeAllEditors, waitFor } from '../support/helpers';
+import { pickCase } from '../../support/caseRoles';
 
 const REPO = findRepo(__dirname);
 const MODELS = process.env.TE_MODELS_DIR ?? path.resolve(REPO, '..', 'shared', 'models');
@@ -26,7 +27,7 @@ function findRepo(start: string): string {
 
 interface RefCase { name: string; text: string; input_ids: number[]; offsets: [number, number][] }
 const refCase = (model: string, name: string): RefCase =>
-  (JSON.parse(fs.readFileSync(path.join(MODELS, model, 'reference', 'cases.json'), 'utf8')) as RefCase[]).find((c) => c.name === name)!;
+  pickCase(JSON.parse(fs.readFileSync(path.join(MODELS, model, 'reference', 'cases.json'), 'utf8')) as RefCase[], name);
 
 const FAMILIES: { model: string; caseName: string; stacks: AttentionStack[]; positional: string }[] = [
   { model: 'stories260K', caseName: 'unicode_emoji', stacks: ['self'], positional: 'rope' },

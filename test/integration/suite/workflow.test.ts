@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { pickCase } from '../../support/caseRoles';
 import { startLocalHub, type LocalHub } from '../../support/localHub';
 import { formatPercent, tokenLabel } from '../../../src/ui/format';
 import type { Analysis } from '../../../src/session/explorerSession';
@@ -20,8 +21,8 @@ const MODELS = process.env.TE_MODELS_DIR ?? path.resolve(REPO, '..', 'shared', '
 const STORIES = path.join(MODELS, 'stories260K');
 interface RefCase { name: string; text: string; input_ids: number[]; tokens: string[]; offsets: [number, number][]; top_next: { id: number; token: string; prob: number }[][]; generate_greedy?: { full_text: string; new_text: string } }
 const CASES: RefCase[] = JSON.parse(fs.readFileSync(path.join(STORIES, 'reference', 'cases.json'), 'utf8'));
-const SHORT = CASES.find((c) => c.name === 'short_english')!;
-const GREEDY = CASES.find((c) => c.name === 'greedy_prompt')!;
+const SHORT = pickCase(CASES, 'short_english');
+const GREEDY = pickCase(CASES, 'greedy_prompt');
 
 function findRepo(start: string): string {
   for (let d = start; d !== path.dirname(d); d = path.dirname(d)) {
@@ -410,7 +411,7 @@ describe('Workflow', function () {
 
     it('a huge selection is cut to maxCharacters, and a long one to maxTokens, and the analysis says how much', async () => {
       await setSetting('maxCharacters', 300);
-      const long = CASES.find((c) => c.name === 'long')!.text.repeat(3);
+      const long = pickCase(CASES, 'long').text.repeat(3);
       const ed = await openText(long);
       const a = await analyzeRange(ed, 0, long.length);
       assert.ok(a?.truncation, 'no truncation reported');

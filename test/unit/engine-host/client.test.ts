@@ -7,7 +7,7 @@ import { EngineClient } from '../../../src/engine-host/client';
 import { EnginePool } from '../../../src/engine-host/pool';
 import { EngineError } from '../../../src/engine/errors';
 import { buildWorkerForTests } from '../../support/buildWorker';
-import { loadCase, loadCases, modelDir, readReferenceTensors } from '../../support/fixtures';
+import { loadCase, modelDir, readReferenceTensors } from '../../support/fixtures';
 
 let pool: EnginePool;
 let client: EngineClient;
@@ -106,7 +106,7 @@ describe('EngineClient on stories260K through worker threads', () => {
   });
 
   it('a newer analysis on the same channel cancels the older one', async () => {
-    const long = loadCases('stories260K').find((x) => x.name === 'long')!;
+    const long = loadCase('stories260K', 'long');
     const first = client.analyze({ dir, text: long.text.repeat(2) });
     const second = client.analyze({ dir, text: c.text });
     await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
