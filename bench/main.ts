@@ -7,7 +7,7 @@
  *    ≥ 5 timed full traces = `analyze` (every layer's attention patterns) + `predictions` slice (logits, top-k
  *    and surprisal at every position); time to first view at 128 tokens; peak RSS of the whole process (the
  *    worker is a thread in it) around the 1024-token runs; the host event loop's longest stall meanwhile.
- * 4. The peer: bench/peer_torch.py under Debian's python3 with torch, threads 1 and 2, the faster reported.
+ * 4. The peer: bench/peer_torch.py under Debian's python3 with torch, threads 1 and 2 on the fastest OpenBLAS core type, the faster reported.
  * Ends with one `ratio@<tokens> engine=<s> peer=<s> ratio=<engine/peer>` line per length.
  */
 import { execFileSync } from 'node:child_process';
