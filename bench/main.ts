@@ -187,24 +187,24 @@ function peerBlasEnv(python: string): NodeJS.ProcessEnv {
   const probe = 'import torch,time\na=torch.randn(512,3072);b=torch.randn(3072,768)\nfor _ in range(3): a@b\nt=time.perf_counter()\nfor _ in range(10): a@b\nprint(2*512*3072*768*10/(time.perf_counter()-t)/1e9)';
   const flags = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
   const candidates = [...new Set([undefined, process.env.OPENBLAS_CORETYPE, ...(flags.includes('avx512f') ? ['SkylakeX', 'Cooperlake'] : []), ...(flags.includes('avx2') ? ['Haswell'] : [])])];
-  let best: { core?: string; gflops: number } = { gflops: -1 };
-  for (const core of candidates) {
+  const envWith = (core: string | undefined): NodeJS.ProcessEnv => {
     const env = { ...process.env };
     delete env.OPENBLAS_CORETYPE;
     if (core) env.OPENBLAS_CORETYPE = core;
+    return env;
+  };
+  let best: { core?: string; gflops: number } = { gflops: -1 };
+  for (const core of candidates) {
     try {
-      const gflops = Number(execFileSync(python, ['-c', probe], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      const gflops = Number(execFileSync(python, ['-c', probe], { encoding: 'utf8', env: envWith(core), stdio: ['ignore', 'pipe', 'ignore'] }).trim());
       log(`peer BLAS probe: OPENBLAS_CORETYPE=${core ?? '(OpenBLAS default)'} → ${gflops.toFixed(1)} GFLOP/s (512x3072x768)`);
       if (gflops > best.gflops) best = { core, gflops };
     } catch {
       log(`peer BLAS probe: OPENBLAS_CORETYPE=${core ?? '(OpenBLAS default)'} failed`);
     }
   }
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  if (best.core) env.OPENBLAS_CORETYPE = best.core;
   log(`peer runs with OPENBLAS_CORETYPE=${best.core ?? '(OpenBLAS default)'}`);
-  return env;
+  return envWith(best.core);
 }
 
 function bestGemm(results: Map<string, GemmResult[]>): { gflops: number; where: string } {

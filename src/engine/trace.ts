@@ -11,6 +11,7 @@
 import { EngineError } from './errors';
 import { finalNorm, positionBias, recomputeCrossHeads, recomputeHeads, unembedRows, type AttnHeads, type LoadedModel, type StackOutput } from './forward';
 import { hookName, type Recorder } from './hooks';
+import { rankOf, topIndices } from './analysis/predictions';
 import { rowNorms, softmax64 } from './ops';
 
 /** Patterns up to this many bytes are kept exactly (float32); larger ones are quantised to uint16. */
@@ -313,7 +314,7 @@ export class Trace {
       rows.forEach((t, i) => {
         const row = logits.subarray(i * V, (i + 1) * V);
         const p = probs.subarray(i * V, (i + 1) * V);
-        top.push(topIndicesF32(row, k).map((id) => ({ id, token: this.idToToken(id), prob: p[id], logit: row[id] })));
+        top.push(topIndices(row, k).map((id) => ({ id, token: this.idToToken(id), prob: p[id], logit: row[id] })));
         if (stats) this.fillStatsRow(stats, t, row, probs1.subarray(i * V, (i + 1) * V));
       });
     });
@@ -348,8 +349,8 @@ export class Trace {
     const la = row[next];
     const p = probs[next];
     const nats = p > 1e-30 ? -Math.log(p) : logSumExp(row) - la;
-    stats.prob[t] = p > 1e-30 ? p : Math.exp(-nats);
-    stats.rank[t] = countGreater(row, la);
+    stats.prob[t] = Math.exp(-nats);
+    stats.rank[t] = rankOf(row, next);
     stats.surprisalNats[t] = nats;
     stats.surprisalBits[t] = nats / Math.LN2;
   }
@@ -405,55 +406,6 @@ export class Trace {
     const small = this.residNorms.byteLength + this.n * 64;
     return this.rec.patterns.bytes + (this.rec.crossPatterns?.bytes ?? 0) + resid + this.finalHidden.byteLength + small;
   }
-}
-
-/** Indices of the k largest values, best first (ties: lower id first). */
-export function topIndices(values: ArrayLike<number>, k: number): number[] {
-  const best: number[] = [];
-  if (k <= 0) return best;
-  let floor = -Infinity; // the k-th best so far, once there are k
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (best.length === k && !(v > floor)) continue;
-    let j = best.length < k ? best.length : k - 1;
-    best[j] = i;
-    while (j > 0 && values[best[j - 1]] < v) { best[j] = best[j - 1]; best[j - 1] = i; j--; }
-    if (best.length === k) floor = values[best[k - 1]];
-  }
-  return best;
-}
-
-/**
- * topIndices for the hot path (a logits row per position): the same result, but a Float32Array-only copy keeps
- * its element loads monomorphic (the shared one sees several array types and runs ~5× slower on 50k-entry rows).
- */
-export function topIndicesF32(values: Float32Array, k: number): number[] {
-  const best = new Int32Array(Math.max(0, k));
-  let count = 0;
-  let floor = -Infinity; // the k-th best so far, once there are k (NaN never passes `>`)
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] > floor) {
-      insertRanked(values, best, count, i);
-      if (count < k) count++;
-      if (count === k) floor = values[best[k - 1]];
-    }
-  }
-  return Array.from(best.subarray(0, count));
-}
-
-/** Puts index i into best[0…count] (best first; an equal value stays behind the lower ids already there). */
-function insertRanked(values: Float32Array, best: Int32Array, count: number, i: number): void {
-  const v = values[i];
-  let j = count < best.length ? count : best.length - 1;
-  while (j > 0 && values[best[j - 1]] < v) { best[j] = best[j - 1]; j--; }
-  best[j] = i;
-}
-
-/** How many entries are strictly greater than x (branch-free: a data-dependent branch costs 3× on logits). */
-function countGreater(values: Float32Array, x: number): number {
-  let c = 0;
-  for (let i = 0; i < values.length; i++) c += +(values[i] > x);
-  return c;
 }
 
 function emptyStats(m: number): NextTokenStats {

@@ -9,7 +9,6 @@ export interface CaseLike {
   input_ids: number[];
   generate_greedy?: unknown;
   mask_positions?: number[];
-  target_text?: string;
 }
 
 const byLength = <T extends CaseLike>(cs: T[]) => [...cs].sort((a, b) => a.input_ids.length - b.input_ids.length);

@@ -29,7 +29,10 @@ describe('softmax with temperature', () => {
   it('rejects T ≤ 0', () => expect(() => softmaxWithTemperature([1], 0)).toThrow());
   it('rank, top-k and entropy', () => {
     expect(rankOf([0.1, 0.6, 0.3], 2)).toBe(1);
+    expect(rankOf([1, 2, 2, 3], 2)).toBe(1); // the tie at 2 does not count against it
     expect(topIndices([0.1, 0.6, 0.3, 0.6], 3)).toEqual([1, 3, 2]);
+    expect(topIndices([0.1, 0.5, 0.2, 0.5, 0.05, 0.9], 3)).toEqual([5, 1, 3]);
+    expect(topIndices([3, 1], 5)).toEqual([0, 1]);
     expect(entropy([0.5, 0.5])).toBe(1);
   });
 });
@@ -50,5 +53,22 @@ describe('positional summaries', () => {
     expect(t[0]).toBeCloseTo(1, 6);
     expect(t[1]).toBeCloseTo(0, 6);
     expect(t[2]).toBeCloseTo(-1, 6);
+  });
+});
+
+describe('topIndices on logits rows', () => {
+  it('equals a full sort (best first, ties by lower id) on rows with ties, for k from 0 past the length', () => {
+    let s = 7;
+    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) % 1000) / 100; // many ties
+    for (const n of [1, 3, 17, 1000]) {
+      const row = Float32Array.from({ length: n }, rand);
+      const sorted = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b);
+      for (const k of [0, 1, 5, n, n + 3]) {
+        expect(topIndices(row, k)).toEqual(sorted.slice(0, k));
+      }
+    }
+  });
+  it('never ranks NaN', () => {
+    expect(topIndices(Float32Array.from([NaN, 1, NaN, 3, 2]), 3)).toEqual([3, 4, 1]);
   });
 });

@@ -6,7 +6,7 @@ import { CONFIG_DEFAULTS, type ModelConfig } from '../../../src/engine/config';
 import type { LoadedModel } from '../../../src/engine/forward';
 import { HOOKS, hookName, renderHooksMarkdown } from '../../../src/engine/hooks';
 import { portableKernels } from '../../../src/engine/kernels/portable';
-import { PATTERN_F32_BUDGET, PatternStore, StackRecorder, Trace, topIndices, topIndicesF32 } from '../../../src/engine/trace';
+import { PATTERN_F32_BUDGET, PatternStore, StackRecorder, Trace } from '../../../src/engine/trace';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -65,13 +65,6 @@ describe('PatternStore', () => {
   });
 });
 
-describe('topIndices', () => {
-  it('returns the k largest, best first, lower index on ties', () => {
-    expect(topIndices([0.1, 0.5, 0.2, 0.5, 0.05, 0.9], 3)).toEqual([5, 1, 3]);
-    expect(topIndices([3, 1], 5)).toEqual([0, 1]);
-  });
-});
-
 describe('trace memory for 1024 tokens of a GPT-2-small-shaped model', () => {
   it('is bounded: uint16 causal triangles + float32 residuals', () => {
     const L = 12, H = 12, n = 1024, d = 768;
@@ -97,23 +90,5 @@ describe('trace memory for 1024 tokens of a GPT-2-small-shaped model', () => {
     expect(measured).toBeLessThan(expected * 1.1);
     expect(trace.patternRow(11, 5, 1023)[1023]).toBeCloseTo(pattern[(5 * n + 1023) * n + 1023], 5);
     expect(trace.residNorms[0]).toBeCloseTo(Math.sqrt(d * 0.25), 4);
-  });
-});
-
-describe('topIndicesF32 (the per-position logits path)', () => {
-  it('equals a full sort (best first, ties by lower id) on rows with ties, for k from 0 past the length', () => {
-    let s = 7;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) % 1000) / 100; // many ties
-    for (const n of [1, 3, 17, 1000]) {
-      const row = Float32Array.from({ length: n }, rand);
-      const sorted = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b);
-      for (const k of [0, 1, 5, n, n + 3]) {
-        expect(topIndicesF32(row, k)).toEqual(sorted.slice(0, k));
-        expect(topIndicesF32(row, k)).toEqual(topIndices(row, k));
-      }
-    }
-  });
-  it('never ranks NaN', () => {
-    expect(topIndicesF32(Float32Array.from([NaN, 1, NaN, 3, 2]), 3)).toEqual([3, 4, 1]);
   });
 });
