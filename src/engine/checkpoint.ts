@@ -18,8 +18,8 @@ export interface Checkpoint {
   has(name: string): boolean;
   /** throws BAD_CHECKPOINT naming the tensor if absent */
   shape(name: string): number[];
-  /** row-major Float32 copy of one tensor */
-  read(name: string): Float32Array;
+  /** row-major Float32 copy of one tensor (into the start of `into` when given) */
+  read(name: string, into?: Float32Array): Float32Array;
   /** dtype, shape and location of one tensor (undefined if absent) */
   info(name: string): TensorInfo | undefined;
   close(): void;
@@ -120,8 +120,8 @@ class ShardedCheckpoint implements Checkpoint {
     return [...this.file(name).tensors.get(name)!.shape];
   }
 
-  read(name: string): Float32Array {
-    return this.file(name).read(name);
+  read(name: string, into?: Float32Array): Float32Array {
+    return this.file(name).read(name, into);
   }
 
   close(): void {

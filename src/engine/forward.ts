@@ -28,8 +28,8 @@ export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels
   const linears = [w.encoder, w.decoder].flatMap((s) => s?.blocks ?? []).flatMap((b) =>
     [b.attn, b.crossAttn].flatMap((a) => (a ? [a.q, a.k, a.v, a.o] : [])).concat([b.mlp.in, b.mlp.out], b.mlp.gate ? [b.mlp.gate] : []));
   if (w.mlmHead) linears.push(w.mlmHead.dense);
-  // Linear weights are only ever read through matmulT, so a path may keep the sole (packed) copy of them.
-  for (const l of linears) if (!kernels.adoptWeight?.(l.w, l.nIn, l.nOut, true)) kernels.prepareWeight?.(l.w, l.nIn, l.nOut, true);
+  // Weights the loader already packed are handles (length 0); others may still be packed here (a second copy).
+  for (const l of linears) if (l.w.length > 0) kernels.prepareWeight?.(l.w, l.nIn, l.nOut, true);
   kernels.prepareWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
   return { cfg, w, kernels, invFreq: cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta, cfg.rope_scaling) : undefined };
 }

@@ -101,17 +101,25 @@ export class Model {
       const architecture = architectureOf(hf);
       const adapter = adapterFor(architecture);
       const cfg = adapter.config(hf, architecture);
-      const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, adapter.weights(cfg, ckpt.names()), adapter.ignore(cfg));
       const tokenizer = loadTokenizer(dir);
       const targetTokenizer = adapter.targetSpm ? loadTargetTokenizer(dir, adapter.targetSpm) : tokenizer;
-      // Kernels last: a native path holds resources, so nothing may fail after it is created.
+      // Kernels before the weights, so each linear weight is packed as it is read (one pass over the memory);
+      // kernels we created hold native resources, so they are disposed if the load fails after this.
+      const ownKernels = typeof opts.kernels !== 'object';
       const kernels = typeof opts.kernels === 'object' ? opts.kernels : selectKernels({ prefer: opts.kernels ?? 'auto' });
-      const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels);
-      const info: ModelInfo = {
-        dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
-        d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
-      };
-      return new Model(info, cfg, loaded, tokenizer, targetTokenizer, typeof opts.kernels !== 'object');
+      try {
+        const pack = kernels.packWeight ? (w: Float32Array, k: number, n: number) => kernels.packWeight?.(w, k, n, true) : undefined;
+        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, adapter.weights(cfg, ckpt.names()), adapter.ignore(cfg), pack);
+        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels);
+        const info: ModelInfo = {
+          dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
+          d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
+        };
+        return new Model(info, cfg, loaded, tokenizer, targetTokenizer, ownKernels);
+      } catch (e) {
+        if (ownKernels) kernels.dispose?.();
+        throw e;
+      }
     } finally {
       ckpt.close();
     }

@@ -205,26 +205,29 @@ export class SafetensorsFile {
     }
   }
 
-  /** One tensor as a fresh row-major Float32Array (F32 as is; F16/BF16 widened exactly). */
-  read(name: string): Float32Array {
+  /**
+   * One tensor as row-major float32 (F32 as is; F16/BF16 widened exactly): a fresh array, or the first
+   * elements of `into` when given (the loader reuses one buffer for weights it hands straight to the kernels).
+   */
+  read(name: string, into?: Float32Array): Float32Array {
     const info = this.tensors.get(name);
     if (!info) throw new EngineError('BAD_CHECKPOINT', `Tensor "${name}" is not in ${this.path}.`);
     if (this.fd === undefined) throw new EngineError('INTERNAL', `${this.path} was read after close().`);
     const bytes = info.end - info.begin;
     const count = bytes / DTYPE_BYTES[info.dtype];
+    if (into && into.length < count) throw new EngineError('INTERNAL', `read ${name}: buffer of ${into.length} for ${count} values`);
+    const out = into ? into.subarray(0, count) : new Float32Array(count);
     if (info.dtype === 'F32') {
       // Reading into the array's own (always aligned) buffer makes the file's data alignment irrelevant.
-      const out = new Float32Array(count);
-      readFully(this.fd, new Uint8Array(out.buffer), info.begin, this.path);
+      readFully(this.fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), info.begin, this.path);
       return out;
     }
-    if (info.dtype === 'F16' || info.dtype === 'BF16') return this.readHalf(info, count);
+    if (info.dtype === 'F16' || info.dtype === 'BF16') return this.readHalf(info, count, out);
     throw bad(this.path, `tensor "${name}" has dtype ${info.dtype}; only F32, F16 and BF16 weights can be loaded`);
   }
 
-  private readHalf(info: TensorInfo, count: number): Float32Array {
-    const out = new Float32Array(count);
-    const outBits = new Uint32Array(out.buffer);
+  private readHalf(info: TensorInfo, count: number, out: Float32Array): Float32Array {
+    const outBits = new Uint32Array(out.buffer, out.byteOffset, count);
     const scratch = new Uint16Array(Math.min(count, CHUNK_BYTES / 2));
     const table = info.dtype === 'F16' ? halfTable() : undefined;
     for (let i = 0; i < count; i += scratch.length) {

@@ -101,7 +101,8 @@ export function canonicalShapes(cfg: ModelConfig): Map<string, number[]> {
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
-function sliceAndTranspose(data: Float32Array, shape: number[], src: TensorSource, canonical: string): { data: Float32Array; shape: number[] } {
+/** `alloc` supplies the output arrays (a fresh one by default; the loader passes reused scratch for packed weights). */
+function sliceAndTranspose(data: Float32Array, shape: number[], src: TensorSource, canonical: string, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): { data: Float32Array; shape: number[] } {
   let out = data;
   let outShape = shape;
   if (src.slice) {
@@ -111,12 +112,13 @@ function sliceAndTranspose(data: Float32Array, shape: number[], src: TensorSourc
     }
     if (shape.length === 1 || axis === 0) {
       const row = shape.length === 1 ? 1 : shape[1];
-      out = data.slice(start * row, end * row);
+      out = alloc((end - start) * row);
+      out.set(data.subarray(start * row, end * row));
       outShape = shape.length === 1 ? [end - start] : [end - start, shape[1]];
     } else {
       const [r, c] = shape;
       const w = end - start;
-      out = new Float32Array(r * w);
+      out = alloc(r * w);
       for (let i = 0; i < r; i++) out.set(data.subarray(i * c + start, i * c + end), i * w);
       outShape = [r, w];
     }
@@ -124,7 +126,7 @@ function sliceAndTranspose(data: Float32Array, shape: number[], src: TensorSourc
   if (src.transpose) {
     if (outShape.length !== 2) throw new EngineError('BAD_CHECKPOINT', `${canonical}: "${src.from}" must be 2-D to transpose, got ${fmt(outShape)}.`);
     const [r, c] = outShape;
-    out = transpose2d(out, r, c);
+    out = transpose2d(out, r, c, alloc(r * c));
     outShape = [c, r];
   }
   if (src.reshape && src.reshape.reduce((a, b) => a * b, 1) === out.length) outShape = [...src.reshape];
@@ -132,8 +134,7 @@ function sliceAndTranspose(data: Float32Array, shape: number[], src: TensorSourc
 }
 
 /** [r, c] → [c, r] in square tiles, so reads and writes both stay within cache lines (5× the naive loop on 768×3072). */
-export function transpose2d(a: Float32Array, r: number, c: number): Float32Array {
-  const t = new Float32Array(r * c);
+export function transpose2d(a: Float32Array, r: number, c: number, t: Float32Array = new Float32Array(r * c)): Float32Array {
   const B = 32;
   for (let i0 = 0; i0 < r; i0 += B) {
     const i1 = Math.min(r, i0 + B);
@@ -154,11 +155,38 @@ export interface LoadedTensors {
   readonly paramCount: number;
 }
 
+/** Canonical names of linear maps' weights ([out, in], only ever the right-hand side of matmulT). */
+const LINEAR_WEIGHT = /(^|\.)(W_[QKVO]|mlp\.W_(in|gate|out))$|^mlm_head\.W$/;
+export function isLinearWeight(canonical: string): boolean {
+  return LINEAR_WEIGHT.test(canonical);
+}
+
+/**
+ * Hands a linear weight [n, k] (stored [out, in]) to the kernels the moment it is loaded; returns the handle
+ * that stands for it from then on, or undefined to keep the array. The array's memory is the loader's again
+ * afterwards (see Kernels.packWeight).
+ */
+export type PackWeight = (w: Float32Array, k: number, n: number) => Float32Array | undefined;
+
+/** A few buffers reused for every packed weight, so loading touches each page of weights about once. */
+class LoadScratch {
+  private readonly bufs: Float32Array[] = [];
+  constructor(private readonly size: number) {}
+  /** Buffer i (0: raw reads, 1-2: slice/transpose outputs, used in turn). */
+  get(i: number, n: number): Float32Array {
+    if (n > this.size) return new Float32Array(n);
+    this.bufs[i] ??= new Float32Array(this.size);
+    return this.bufs[i].subarray(0, n);
+  }
+}
+
 /**
  * Fills every canonical tensor exactly once from the checkpoint. Fails (BAD_CHECKPOINT) on a missing or
  * wrong-shaped tensor, naming it with both shapes, and on any checkpoint tensor neither mapped nor ignored.
+ * With `pack`, linear weights go to the kernels as they are read (through reused buffers) instead of being
+ * kept as arrays: the map then holds their handles.
  */
-export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping: WeightMapping, ignore: readonly RegExp[]): LoadedTensors {
+export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping: WeightMapping, ignore: readonly RegExp[], pack?: PackWeight): LoadedTensors {
   const expected = canonicalShapes(cfg);
   for (const name of Object.keys(mapping)) {
     if (!expected.has(name)) throw new EngineError('INTERNAL', `The ${cfg.family} adapter maps "${name}", which this config does not use.`);
@@ -168,6 +196,10 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
   const raw = new Map<string, Float32Array>();
   const usesLeft = new Map<string, number>();
   for (const e of Object.values(mapping)) { const from = typeof e === 'string' ? e : e.from; usesLeft.set(from, (usesLeft.get(from) ?? 0) + 1); }
+  // Scratch sized for the largest linear weight; the raw buffer holds at most one live checkpoint tensor.
+  const scratch = pack ? new LoadScratch(Math.max(0, ...[...expected].filter(([n]) => isLinearWeight(n)).map(([, sh]) => sh[0] * sh[1]))) : undefined;
+  let rawInScratch: string | undefined;
+  let turn = 0;
   const tensors = new Map<string, Float32Array>();
   let paramCount = 0;
   for (const [name, shape] of expected) {
@@ -177,23 +209,34 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
     if (!ckpt.has(src.from)) {
       throw new EngineError('BAD_CHECKPOINT', `Checkpoint tensor "${src.from}" (for ${name}, expected ${fmt(shape)}) is missing from ${ckpt.dir}.`);
     }
+    const packs = scratch !== undefined && isLinearWeight(name);
     let data = raw.get(src.from);
     if (!data) {
-      data = ckpt.read(src.from);
+      const count = ckpt.shape(src.from).reduce((a, b) => a * b, 1);
+      const intoScratch = packs && rawInScratch === undefined;
+      data = ckpt.read(src.from, intoScratch ? scratch.get(0, count) : undefined);
+      if (intoScratch) rawInScratch = src.from;
       raw.set(src.from, data);
       paramCount += data.length;
     }
-    const got = sliceAndTranspose(data, ckpt.shape(src.from), src, name);
+    const alloc = packs ? (n: number) => scratch.get(1 + (turn++ % 2), n) : undefined;
+    const got = sliceAndTranspose(data, ckpt.shape(src.from), src, name, alloc);
     const left = (usesLeft.get(src.from) ?? 1) - 1;
     usesLeft.set(src.from, left);
-    if (left === 0) raw.delete(src.from);
     const want = src.transpose ? [...shape].reverse() : shape;
     const gotBeforeTranspose = src.transpose ? [...got.shape].reverse() : got.shape;
     if (got.shape.length !== shape.length || got.shape.some((v, i) => v !== shape[i])) {
       throw new EngineError('BAD_CHECKPOINT',
         `Tensor "${src.from}" has shape ${fmt(ckpt.shape(src.from))}${src.slice || src.transpose ? ` (${fmt(gotBeforeTranspose)} after slicing)` : ''} but ${name} needs ${fmt(want)}.`);
     }
-    tensors.set(name, got.data);
+    const handle = packs ? pack?.(got.data, shape[1], shape[0]) : undefined;
+    // A kept tensor must not live in a scratch buffer the next weight overwrites.
+    const inScratch = src.from === rawInScratch && got.data.buffer === data.buffer;
+    tensors.set(name, handle ?? (packs || inScratch ? got.data.slice() : got.data));
+    if (left === 0) {
+      raw.delete(src.from);
+      if (src.from === rawInScratch) rawInScratch = undefined;
+    }
   }
   const used = new Set([...Object.values(mapping)].map((e) => (typeof e === 'string' ? e : e.from)));
   const stray = ckpt.names().filter((n) => !used.has(n) && !ignore.some((re) => re.test(n)));

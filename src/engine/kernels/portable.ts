@@ -39,7 +39,7 @@ export const portableKernels: Kernels = {
   prepareWeight() {
     // Nothing to pack: plain loops read the weight as stored.
   },
-  adoptWeight() {
-    return false; // the caller's array is the only copy
+  packWeight() {
+    return undefined; // the caller's array is the only copy
   },
 };

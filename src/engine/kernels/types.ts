@@ -12,6 +12,11 @@ export interface Kernels {
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias?: Float32Array, out?: Float32Array): Float32Array;
   /** out[m,n] = a[m,k] · bᵀ where `b` is stored [n, k] (nn.Linear / embedding layout) (+ bias[n]). */
   matmulT(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias?: Float32Array, out?: Float32Array): Float32Array;
+  /**
+   * Optional: `batch` independent products out[i] = a[i] · b[i], with a [batch, m, k], b [batch, k, n] and out
+   * [batch, m, n] contiguous (attention's per-head products in one call). Callers loop over matmul without it.
+   */
+  matmulBatched?(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, out?: Float32Array): Float32Array;
   /** x = act(x) in place (same semantics as ops.applyActivation). */
   activation(kind: Activation, x: Float32Array): Float32Array;
   /** gate = act(gate) ⊙ up in place (SwiGLU / gated GELU; as ops.gatedActivation). */
@@ -28,12 +33,13 @@ export interface Kernels {
    */
   prepareWeight?(b: Float32Array, k: number, n: number, transposed: boolean): void;
   /**
-   * Optional, like prepareWeight, but the path may also take the weight over: when it returns true, it keeps
-   * its own (packed) copy and has freed `b`'s memory (b's buffer is detached, so b.length becomes 0). The caller
-   * must then use `b` only as the right-hand side of matmul/matmulT with the same k, n and layout, never read it.
-   * This is how a model holds one copy of its weights instead of two. Paths that keep no copy return false.
+   * Optional, like prepareWeight, but the path keeps its own (packed) copy and returns a zero-length *handle*
+   * that stands for the weight from then on: pass the handle as `b` to matmul/matmulT with the same k, n and
+   * layout. `b` is neither kept nor modified, so the caller may reuse its memory at once: the loader reads every
+   * weight into the same few buffers this way, and the model holds one copy of its weights instead of two.
+   * Paths that keep no copy return undefined (keep using `b`).
    */
-  adoptWeight?(b: Float32Array, k: number, n: number, transposed: boolean): boolean;
+  packWeight?(b: Float32Array, k: number, n: number, transposed: boolean): Float32Array | undefined;
   /** Releases native resources (sessions, memory) the path holds; the kernels must not be used afterwards. */
   dispose?(): void;
 }

@@ -178,28 +178,34 @@ describe.each(paths)('element-wise kernels on path $path', ({ path, k: kernels }
   });
 });
 
-describe.each(paths)('adoptWeight on path $path', ({ path, k: kernels }) => {
-  it('either keeps the caller array intact or takes it over and still computes the same products', () => {
+describe.each(paths)('packWeight on path $path', ({ path, k: kernels }) => {
+  it('either keeps nothing or returns a handle that computes the same products after the array is overwritten', () => {
     const [k, n] = [256, 320];
     const w = random(n * k, 21);
     const copy = w.slice();
     const bias = random(n, 22);
-    const adopted = kernels.adoptWeight?.(w, k, n, true) ?? false;
-    if (path !== 'onnx') expect(adopted).toBe(false);
-    expect(w.length).toBe(adopted ? 0 : n * k);
-    if (!adopted) expect(w).toEqual(copy);
+    const handle = kernels.packWeight?.(w, k, n, true);
+    if (path !== 'onnx') expect(handle).toBeUndefined();
+    expect(w).toEqual(copy); // never modified
+    if (handle) {
+      expect(handle.length).toBe(0);
+      w.fill(7); // the loader reuses the buffer for the next weight: the packed copy must not depend on it
+    }
     for (const m of [1, 7, 64]) {
       const a = random(m * k, 23 + m);
-      expectClose(kernels.matmulT(a, w, m, k, n, bias), reference(a, copy, m, k, n, true, bias), k, `${path} adopted m=${m}`);
+      expectClose(kernels.matmulT(a, handle ?? w, m, k, n, bias), reference(a, copy, m, k, n, true, bias), k, `${path} packed m=${m}`);
     }
-    if (adopted) expect(() => kernels.matmulT(random(4 * n, 1), w, 4, n, k)).toThrow(/adopted weight/);
+    if (handle) expect(() => kernels.matmulT(random(4 * n, 1), handle, 4, n, k)).toThrow(/packed weight handle/);
   });
 
-  it('does not take over a view into a larger buffer', () => {
+  it('packs a view into a larger buffer (the loader\'s scratch) as exactly its own elements', () => {
     const [k, n] = [128, 160];
-    const backing = random(n * k + 16, 24);
-    const w = backing.subarray(16);
-    expect(kernels.adoptWeight?.(w, k, n, true) ?? false).toBe(false);
-    expect(w.length).toBe(n * k);
+    const backing = random(n * k + 32, 24);
+    const w = backing.subarray(16, 16 + n * k);
+    const copy = w.slice();
+    const handle = kernels.packWeight?.(w, k, n, true);
+    backing.fill(-3);
+    const a = random(3 * k, 25);
+    expectClose(kernels.matmulT(a, handle ?? copy, 3, k, n), reference(a, copy, 3, k, n, true), k, `${path} packed view`);
   });
 });

@@ -38,7 +38,7 @@ interface PackedWeight {
   readonly n: number;
   readonly transposed: boolean;
   readonly probe: Float32Array;
-  /** The JavaScript copy was freed (adoptWeight): the packed copy is the only one. */
+  /** Registered under a zero-length handle (packWeight): the packed copy is the only one. */
   readonly adopted: boolean;
 }
 
@@ -64,6 +64,7 @@ export class OnnxKernels implements Kernels {
   private readonly packed = new WeakMap<Float32Array, PackedWeight>();
   private readonly seen = new WeakSet<Float32Array>();
   private readonly dynamic = new Map<boolean, NativeSession>();
+  private batched?: NativeSession;
   private readonly zeros = new Map<number, Float32Array>();
   private readonly live = new Set<NativeSession>();
 
@@ -99,20 +100,31 @@ export class OnnxKernels implements Kernels {
     return this.gemm(a, b, m, k, n, true, bias, out);
   }
 
-  prepareWeight(b: Float32Array, k: number, n: number, transposed: boolean): void {
-    if (this.prepack && b.length === k * n && b.length >= MIN_PACKED_ELEMENTS) this.pack(b, k, n, transposed, false);
+  matmulBatched(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, out = new Float32Array(batch * m * n)): Float32Array {
+    if (a.length < batch * m * k || b.length < batch * k * n || out.length < batch * m * n) {
+      throw new RangeError(`matmulBatched: a ${a.length}, b ${b.length}, out ${out.length} for ${batch}×(${m}×${k} · ${k}×${n})`);
+    }
+    if (batch * m * n * k < SMALL_PRODUCT || k === 0) {
+      for (let i = 0; i < batch; i++) portableKernels.matmul(a.subarray(i * m * k), b.subarray(i * k * n), m, k, n, undefined, out.subarray(i * m * n, (i + 1) * m * n));
+      return out;
+    }
+    const T = this.rt.Tensor;
+    this.batchedSession().run(
+      { A: new T('float32', a.subarray(0, batch * m * k), [batch, m, k]), B: new T('float32', b.subarray(0, batch * k * n), [batch, k, n]) },
+      { Y: new T('float32', out.subarray(0, batch * m * n), [batch, m, n]) }, {});
+    return out;
   }
 
-  adoptWeight(b: Float32Array, k: number, n: number, transposed: boolean): boolean {
-    const ownsBuffer = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
-    if (!this.prepack || b.length !== k * n || b.length < MIN_PACKED_ELEMENTS || !ownsBuffer) {
-      this.prepareWeight(b, k, n, transposed);
-      return false;
-    }
-    this.pack(b, k, n, transposed, true);
-    // Move the backing store into a clone nobody keeps: b's buffer is detached and its memory freed.
-    structuredClone(b.buffer, { transfer: [b.buffer as ArrayBuffer] });
-    return true;
+  prepareWeight(b: Float32Array, k: number, n: number, transposed: boolean): void {
+    if (this.prepack && b.length === k * n && b.length >= MIN_PACKED_ELEMENTS) this.pack(b, k, n, transposed);
+  }
+
+  packWeight(b: Float32Array, k: number, n: number, transposed: boolean): Float32Array | undefined {
+    if (!this.prepack || b.length !== k * n || b.length < MIN_PACKED_ELEMENTS) return undefined;
+    // ORT copies the weight while the session is created (and packs it), so b's memory is free again on return.
+    const handle = new Float32Array(0);
+    this.pack(b, k, n, transposed, handle);
+    return handle;
   }
 
   dispose(): void {
@@ -120,18 +132,19 @@ export class OnnxKernels implements Kernels {
     for (const s of this.live) s.dispose();
     this.live.clear();
     this.dynamic.clear();
+    this.batched = undefined;
   }
 
   private gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposed: boolean, bias: Float32Array | undefined, out: Float32Array): Float32Array {
     const adopted = b.length === 0 ? this.packed.get(b) : undefined;
     if (adopted?.adopted) {
       if (adopted.k !== k || adopted.n !== n || adopted.transposed !== transposed) {
-        throw new RangeError(`${transposed ? 'matmulT' : 'matmul'}: adopted weight packed as k=${adopted.k} n=${adopted.n}${adopted.transposed ? ' (transposed)' : ''}, used as k=${k} n=${n}${transposed ? ' (transposed)' : ''}`);
+        throw new RangeError(`${transposed ? 'matmulT' : 'matmul'}: packed weight handle is k=${adopted.k} n=${adopted.n}${adopted.transposed ? ' (transposed)' : ''}, used as k=${k} n=${n}${transposed ? ' (transposed)' : ''}`);
       }
       checkGemmArgs(transposed ? 'matmulT' : 'matmul', a, EMPTY_OK, m, 0, n, bias, out);
       if (a.length < m * k) throw new RangeError(`${transposed ? 'matmulT' : 'matmul'}: a has ${a.length} values, needs ${m * k}`);
       if (m === 0 || n === 0) return out;
-      return this.runPacked(adopted.session, a, m, k, n, bias, out);
+      return this.runPacked(adopted, a, m, k, n, bias, out);
     }
     checkGemmArgs(transposed ? 'matmulT' : 'matmul', a, b, m, k, n, bias, out);
     if (m === 0 || n === 0) return out;
@@ -147,8 +160,8 @@ export class OnnxKernels implements Kernels {
     return out;
   }
 
-  private runPacked(session: NativeSession, a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, out: Float32Array): Float32Array {
-    session.run(this.feeds(a, m, k, n, bias), this.fetches(out, m, n), {});
+  private runPacked(entry: PackedWeight, a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, out: Float32Array): Float32Array {
+    entry.session.run(this.feeds(a, m, k, n, bias), this.fetches(out, m, n), {});
     return out;
   }
 
@@ -165,10 +178,10 @@ export class OnnxKernels implements Kernels {
   }
 
   /** The packed session for `b` if it is (or should now become) a pre-packed weight. */
-  private packedFor(b: Float32Array, k: number, n: number, transposed: boolean): NativeSession | undefined {
+  private packedFor(b: Float32Array, k: number, n: number, transposed: boolean): PackedWeight | undefined {
     const entry = this.packed.get(b);
     if (entry && !entry.adopted) {
-      if (entry.k === k && entry.n === n && entry.transposed === transposed && unchanged(b, entry.probe)) return entry.session;
+      if (entry.k === k && entry.n === n && entry.transposed === transposed && unchanged(b, entry.probe)) return entry;
       this.forget(b, entry); // used with another shape or modified: not a constant weight after all
       return undefined;
     }
@@ -177,16 +190,19 @@ export class OnnxKernels implements Kernels {
       this.seen.add(b); // first use: could be a one-off activation
       return undefined;
     }
-    return this.pack(b, k, n, transposed, false).session;
+    return this.pack(b, k, n, transposed);
   }
 
-  private pack(b: Float32Array, k: number, n: number, transposed: boolean, adopted: boolean): PackedWeight {
-    const existing = this.packed.get(b);
-    if (existing) this.forget(b, existing);
+  /** Packs b into a session, registered under `handle` (packWeight) or under b itself (prepareWeight). */
+  private pack(b: Float32Array, k: number, n: number, transposed: boolean, handle?: Float32Array): PackedWeight {
+    const key = handle ?? b;
+    const existing = this.packed.get(key);
+    if (existing) this.forget(key, existing);
     const model = encodeModel({
       name: 'packed_gemm',
       nodes: [{ op: 'Gemm', inputs: ['A', 'W', 'C'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } }],
-      // The weight stays out of the model bytes: ORT copies it from our array (then packs it and drops the copy).
+      // The weight stays out of the model bytes: ORT copies it from our array while the session is created
+      // (then packs it and drops the copy), so b's memory may be reused as soon as this returns.
       initializers: [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: b, externalFile: 'weight.bin' }],
       inputs: [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }],
       outputs: [{ name: 'Y', dims: ['M', n] }],
@@ -194,8 +210,8 @@ export class OnnxKernels implements Kernels {
     const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     const session = this.rt.createSession(model, { threads: this.threads, optimize: false }, [{ path: 'weight.bin', data: bytes }]);
     this.live.add(session);
-    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), adopted };
-    this.packed.set(b, entry);
+    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), adopted: handle !== undefined };
+    this.packed.set(key, entry);
     return entry;
   }
 
@@ -203,6 +219,19 @@ export class OnnxKernels implements Kernels {
     this.packed.delete(b);
     this.live.delete(entry.session);
     entry.session.dispose();
+  }
+
+  private batchedSession(): NativeSession {
+    if (!this.batched) {
+      this.batched = this.rt.createSession(encodeModel({
+        name: 'matmul_batched',
+        nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['Y'] }],
+        inputs: [{ name: 'A', dims: ['S', 'M', 'K'] }, { name: 'B', dims: ['S', 'K', 'N'] }],
+        outputs: [{ name: 'Y', dims: ['S', 'M', 'N'] }],
+      }), { threads: this.threads, optimize: false });
+      this.live.add(this.batched);
+    }
+    return this.batched;
   }
 
   private dynamicSession(transposed: boolean): NativeSession {

@@ -69,8 +69,8 @@ export class WasmKernels implements Kernels {
     // Weights are copied in per call; nothing to keep.
   }
 
-  adoptWeight(): boolean {
-    return false;
+  packWeight(): undefined {
+    return undefined;
   }
 
   private gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposed: boolean, bias: Float32Array | undefined, out: Float32Array): Float32Array {
