@@ -21,7 +21,7 @@ import { GPT2_SMALL, writeGpt2Small } from './checkpoint';
 import type { KernelPath } from '../src/engine/kernels/select';
 import { runKernelBench, type GemmResult } from './kernels';
 
-const LENGTHS = [16, 128, 512, 1024];
+const LENGTHS = (process.env.TE_BENCH_LENGTHS ?? '16,128,512,1024').split(',').map(Number);
 const RUNS = Number(process.env.TE_BENCH_RUNS ?? 5);
 const root = path.resolve(__dirname, '..');
 const tmp = path.join(root, '.bench-tmp');
@@ -73,7 +73,7 @@ async function textOfTokens(client: EngineClient, dir: string, n: number): Promi
   return { text: cut, ids: check.ids };
 }
 
-interface EngineRow { n: number; analyzeMs: number[]; predictMs: number[]; totalMs: number[] }
+interface EngineRow { n: number; analyzeMs: number[]; predictMs: number[]; totalMs: number[]; faults: number[] }
 
 async function benchEngine(dir: string, workerScript: string) {
   const pool = new EnginePool({ workerScript, log });
@@ -105,7 +105,7 @@ async function benchEngine(dir: string, workerScript: string) {
     for (const n of LENGTHS) {
       const { text } = texts.get(n)!;
       await fullTrace(text); // warm-up (first use of each shape; weights are packed at load)
-      const row: EngineRow = { n, analyzeMs: [], predictMs: [], totalMs: [] };
+      const row: EngineRow = { n, analyzeMs: [], predictMs: [], totalMs: [], faults: [] };
       const measureHost = n === 1024;
       const canReset = measureHost && resetPeakRss();
       let last = performance.now();
@@ -118,7 +118,9 @@ async function benchEngine(dir: string, workerScript: string) {
       const h = measureHost ? monitorEventLoopDelay({ resolution: 5 }) : undefined;
       h?.enable();
       for (let r = 0; r < RUNS; r++) {
+        const f0 = process.resourceUsage().minorPageFault;
         const t = await fullTrace(text);
+        row.faults.push(process.resourceUsage().minorPageFault - f0);
         row.analyzeMs.push(t.analyzeMs);
         row.predictMs.push(t.predictMs);
         row.totalMs.push(t.totalMs);
@@ -131,7 +133,7 @@ async function benchEngine(dir: string, workerScript: string) {
         peak1024 = canReset ? peakRss() : undefined;
       }
       rows.push(row);
-      log(`engine ${String(n).padStart(4)} tokens: full trace median ${median(row.totalMs).toFixed(1)} ms (analyze ${median(row.analyzeMs).toFixed(1)} + predictions ${median(row.predictMs).toFixed(1)})`);
+      log(`engine ${String(n).padStart(4)} tokens: full trace median ${median(row.totalMs).toFixed(1)} ms (min ${Math.min(...row.totalMs).toFixed(1)}; analyze ${median(row.analyzeMs).toFixed(1)} + predictions ${median(row.predictMs).toFixed(1)}), ${median(row.faults)} page faults (fresh 4 KB pages) per trace`);
     }
 
     // Time to first view at 128 tokens: the tokens, then layer 0's attention, which the worker streams as a
@@ -223,6 +225,8 @@ async function main(): Promise<void> {
   }
   const workerScript = process.argv[2];
   if (!workerScript) throw new Error('usage: node bench/run.mjs (builds the worker bundle and passes its path)');
+  // `npm run bench -- --engine-only`: the engine section alone (a quick A/B while developing; no ratios).
+  const engineOnly = process.argv.includes('--engine-only');
   fs.mkdirSync(tmp, { recursive: true });
   log(`machine: ${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
   const models = process.env.TE_MODELS_DIR ?? path.join(root, '..', 'shared', 'models');
@@ -230,6 +234,10 @@ async function main(): Promise<void> {
   const bytes = writeGpt2Small(dir, path.join(models, 'gpt2-tokenizer'));
   log(`checkpoint: ${dir} (${mb(bytes)} F32 safetensors)`);
 
+  if (engineOnly) {
+    await benchEngine(dir, workerScript);
+    return;
+  }
   log('\n== GEMM microbenchmark (matmulT, weight layout, median of 5) ==');
   // In a child process, so its allocations do not count in the engine's RSS below.
   const child = execFileSync(process.execPath, [__filename, '--gemm-only'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n');

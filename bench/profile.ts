@@ -35,13 +35,17 @@ async function main(): Promise<void> {
   const text = Array.from({ length: n }, (_, i) => [' the', ' cat', ' sat', ' on', ' a', ' mat', ' and', ' dog'][i % 8]).join('');
   for (let r = 0; r < 3; r++) {
     t = performance.now();
+    const f0 = process.resourceUsage().minorPageFault;
+    const c0 = process.cpuUsage();
     const tr = await model.trace(text);
     const t1 = performance.now();
-    tr.nextTokenStats();
+    const f1 = process.resourceUsage().minorPageFault;
+    tr.topKEverywhere(5);
     const t2 = performance.now();
     console.log([...spent].map(([k, v]) => `${k} ${v.toFixed(1)}`).join(' | '));
     spent.clear();
-    console.log(`trace ${tr.n} tokens: forward ${(t1 - t).toFixed(0)} ms + next-token stats (logits everywhere) ${(t2 - t1).toFixed(0)} ms, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+    const c = process.cpuUsage(c0);
+    console.log(`trace ${tr.n} tokens: forward ${(t1 - t).toFixed(0)} ms + top-5 + next-token stats everywhere ${(t2 - t1).toFixed(0)} ms (${process.resourceUsage().minorPageFault - f1} page faults), rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, ${process.resourceUsage().minorPageFault - f0} page faults, cpu user ${(c.user / 1e3).toFixed(0)} ms sys ${(c.system / 1e3).toFixed(0)} ms`);
   }
 }
 void main();

@@ -8,7 +8,7 @@
 import type { ModelConfig } from './config';
 import { EngineError } from './errors';
 import { hookName, type AttnKind, type HookKind, type Recorder } from './hooks';
-import type { Kernels } from './kernels/types';
+import type { Kernels, LogitSummary, LogitSummaryRequest } from './kernels/types';
 import { addInPlace, applyRope, mergeHeads, ropeInvFreq, scaleInPlace, splitHeads } from './ops';
 import { reserveCache, type KVCache } from './kvcache';
 import { relativeBucket } from './positional';
@@ -162,15 +162,74 @@ export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array,
 }
 
 /**
- * One scores/pattern buffer per model, reused by every layer and run: at 512 tokens a fresh one per layer is
- * 150 MB of garbage per trace, and the collector's threads then compete with the GEMM threads for the 2nd core.
- * Safe because recorders copy what they keep (Recorder contract) and nothing holds the pattern after a layer.
+ * Attention's work buffers, one set per model, reused by every layer and run: at 512 tokens fresh ones per layer
+ * are 150 MB of garbage per trace, the collector's threads then compete with the GEMM threads for the 2nd core,
+ * and fresh pages cost ~10 µs each on some VMs. Safe because recorders copy what they keep (Recorder contract)
+ * and nothing holds these after a layer.
  */
-const scoresScratch = new WeakMap<LoadedModel, Float32Array>();
-function scoresBuffer(m: LoadedModel, size: number): Float32Array {
-  let buf = scoresScratch.get(m);
-  if (!buf || buf.length < size) scoresScratch.set(m, (buf = new Float32Array(size)));
+type ScratchKind = 'pattern' | 'keysT' | 'values' | 'mask';
+const attnScratch = new WeakMap<LoadedModel, Map<ScratchKind, Float32Array>>();
+function scratchBuffer(m: LoadedModel, kind: ScratchKind, size: number): Float32Array {
+  let bufs = attnScratch.get(m);
+  if (!bufs) attnScratch.set(m, (bufs = new Map()));
+  let buf = bufs.get(kind);
+  if (!buf || buf.length < size) bufs.set(kind, (buf = new Float32Array(size)));
   return buf.subarray(0, size);
+}
+
+/**
+ * The additive attention mask [1 or n_heads, pos, key_pos]: −∞ above the causal diagonal, plus the relative
+ * position bias when the model has one. Without a bias it depends only on the shape, so it is kept for the next
+ * layer and run.
+ */
+const maskCache = new WeakMap<LoadedModel, { key: string; data: Float32Array }>();
+function attentionMask(m: LoadedModel, causal: boolean, startPos: number, nq: number, nk: number, posBias: Float32Array | undefined): { data: Float32Array; heads: number } {
+  const hide = (mask: Float32Array, heads: number) => {
+    if (!causal) return;
+    for (let h = 0; h < heads; h++) for (let i = 0; i < nq; i++) mask.fill(-Infinity, (h * nq + i) * nk + startPos + i + 1, (h * nq + i + 1) * nk);
+  };
+  if (posBias) {
+    const H = m.cfg.n_heads;
+    const mask = scratchBuffer(m, 'mask', H * nq * nk);
+    mask.set(posBias.subarray(0, H * nq * nk));
+    hide(mask, H);
+    return { data: mask, heads: H };
+  }
+  const key = `${causal}:${startPos}:${nq}:${nk}`;
+  let cached = maskCache.get(m);
+  if (cached?.key !== key) {
+    const data = new Float32Array(nq * nk);
+    hide(data, 1);
+    maskCache.set(m, (cached = { key, data }));
+  }
+  return { data: cached.data, heads: 1 };
+}
+
+/** Keys of every query head, transposed for q·kᵀ: [n_heads, d_head, key_pos] (GQA heads share their kv head's keys). */
+function keysTransposed(m: LoadedModel, hd: AttnHeads, H: number, group: number, dh: number): Float32Array {
+  const { nk, kvStride } = hd;
+  const out = scratchBuffer(m, 'keysT', H * dh * nk);
+  for (let h = 0; h < H; h++) {
+    const src = Math.floor(h / group) * kvStride * dh;
+    const dst = h * dh * nk;
+    for (let j = 0; j < nk; j++) {
+      const row = src + j * dh;
+      for (let c = 0; c < dh; c++) out[dst + c * nk + j] = hd.k[row + c];
+    }
+  }
+  return out;
+}
+
+/** Values of every query head as one contiguous [n_heads, key_pos, d_head] block (a view when they already are). */
+function valuesContiguous(m: LoadedModel, hd: AttnHeads, H: number, group: number, dh: number): Float32Array {
+  const { nk, kvStride } = hd;
+  if (group === 1 && kvStride === nk) return hd.v.subarray(0, H * nk * dh);
+  const out = scratchBuffer(m, 'values', H * nk * dh);
+  for (let h = 0; h < H; h++) {
+    const src = Math.floor(h / group) * kvStride * dh;
+    out.set(hd.v.subarray(src, src + nk * dh), h * nk * dh);
+  }
+  return out;
 }
 
 /**
@@ -181,28 +240,37 @@ export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, s
   const { n_heads: H, n_kv_heads: Hkv, d_head: dh, attn_scale } = m.cfg;
   const { nq, nk, kvStride } = hd;
   const group = H / Hkv; // query heads per kv head (GQA)
-  const scores = scoresBuffer(m, H * nq * nk); // [n_heads, pos, key_pos]
+  const { o, layer, attn, prefix } = hooks;
+  const wantScores = o.recorder?.wants(hookName('attn_scores', layer, attn, prefix)) ?? false;
   // (s·q)·kᵀ instead of s·(q·kᵀ): n·d multiplies instead of n²·heads (bit-identical when s is a power of two).
   const q = attn_scale === 1 ? hd.q : scaleInPlace(hd.q.slice(0, H * nq * dh), attn_scale);
-  for (let h = 0; h < H; h++) {
-    const kv = Math.floor(h / group) * kvStride * dh;
-    m.kernels.matmulT(q.subarray(h * nq * dh, (h + 1) * nq * dh), hd.k.subarray(kv, kv + nk * dh), nq, dh, nk, undefined, scores.subarray(h * nq * nk, (h + 1) * nq * nk));
-  }
-  if (posBias) addInPlace(scores, posBias);
-  if (causal) {
+  const pattern = scratchBuffer(m, 'pattern', H * nq * nk); // [n_heads, pos, key_pos]
+  const scores = wantScores ? new Float32Array(H * nq * nk) : undefined;
+  const z = new Float32Array(H * nq * dh); // [n_heads, pos, d_head]
+  if (m.kernels.attention) {
+    // Every head in one native call; the mask carries the causal −∞ and any position bias.
+    const mask = attentionMask(m, causal, startPos, nq, nk, posBias);
+    m.kernels.attention({ q, kT: keysTransposed(m, hd, H, group, dh), v: valuesContiguous(m, hd, H, group, dh), mask: mask.data, maskHeads: mask.heads, heads: H, nq, nk, d: dh, pattern, z, scores });
+  } else {
     for (let h = 0; h < H; h++) {
-      for (let i = 0; i < nq; i++) scores.fill(-Infinity, (h * nq + i) * nk + startPos + i + 1, (h * nq + i + 1) * nk);
+      const kv = Math.floor(h / group) * kvStride * dh;
+      m.kernels.matmulT(q.subarray(h * nq * dh, (h + 1) * nq * dh), hd.k.subarray(kv, kv + nk * dh), nq, dh, nk, undefined, pattern.subarray(h * nq * nk, (h + 1) * nq * nk));
+    }
+    if (posBias) addInPlace(pattern, posBias);
+    if (causal) {
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < nq; i++) pattern.fill(-Infinity, (h * nq + i) * nk + startPos + i + 1, (h * nq + i + 1) * nk);
+      }
+    }
+    scores?.set(pattern);
+    m.kernels.softmaxRows(pattern, H * nq, nk);
+    for (let h = 0; h < H; h++) {
+      const kv = Math.floor(h / group) * kvStride * dh;
+      m.kernels.matmul(pattern.subarray(h * nq * nk, (h + 1) * nq * nk), hd.v.subarray(kv, kv + nk * dh), nq, nk, dh, undefined, z.subarray(h * nq * dh, (h + 1) * nq * dh));
     }
   }
-  const { o, layer, attn, prefix } = hooks;
-  emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
-  const pattern = m.kernels.softmaxRows(scores, H * nq, nk);
+  if (scores) emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
   emit(o, 'pattern', layer, pattern, [H, nq, nk], prefix, attn);
-  const z = new Float32Array(H * nq * dh); // [n_heads, pos, d_head]
-  for (let h = 0; h < H; h++) {
-    const kv = Math.floor(h / group) * kvStride * dh;
-    m.kernels.matmul(pattern.subarray(h * nq * nk, (h + 1) * nq * nk), hd.v.subarray(kv, kv + nk * dh), nq, nk, dh, undefined, z.subarray(h * nq * dh, (h + 1) * nq * dh));
-  }
   const zm = mergeHeads(z, nq, H, dh); // [pos, n_heads·d_head]
   emit(o, 'z', layer, zm, [nq, H, dh], prefix, attn);
   return zm;
@@ -354,15 +422,28 @@ export function forwardDecoder(m: LoadedModel, ids: ArrayLike<number>, o: RunOpt
   return { hidden, n };
 }
 
-/** Logits at the given rows of a final hidden state [pos, d_model] → [rows, d_vocab]. Applies the MLM transform and logit scale. */
-export function unembedRows(m: LoadedModel, hidden: Float32Array, rows: readonly number[]): Float32Array {
+/** The unembedding's input for the given rows of a final hidden state: MLM transform and logit scale applied → [rows, d_model]. */
+function unembedInput(m: LoadedModel, hidden: Float32Array, rows: readonly number[]): Float32Array {
   const d = m.cfg.d_model;
   let x: Float32Array = new Float32Array(rows.length * d); // [rows, d_model]
   rows.forEach((r, i) => x.set(hidden.subarray(r * d, (r + 1) * d), i * d));
   const head = m.w.mlmHead;
   if (head) x = norm(m, m.kernels.activation(m.cfg.act, linear(m, x, rows.length, head.dense)), rows.length, head.ln);
-  scaleInPlace(x, m.cfg.logit_scale);
-  return m.kernels.matmulT(x, m.w.W_U, rows.length, d, m.cfg.d_vocab, m.w.b_U);
+  return scaleInPlace(x, m.cfg.logit_scale);
+}
+
+/** Logits at the given rows of a final hidden state [pos, d_model] → [rows, d_vocab] (into `out` when given). Applies the MLM transform and logit scale. */
+export function unembedRows(m: LoadedModel, hidden: Float32Array, rows: readonly number[], out?: Float32Array): Float32Array {
+  return m.kernels.matmulT(unembedInput(m, hidden, rows), m.w.W_U, rows.length, m.cfg.d_model, m.cfg.d_vocab, m.w.b_U, out);
+}
+
+/**
+ * The next-token summary of the given rows (top-k, log-sum-exp, the target's logit and rank) when the kernels
+ * compute it beside the unembedding without returning the logits; undefined otherwise.
+ */
+export function unembedSummary(m: LoadedModel, hidden: Float32Array, rows: readonly number[], want: LogitSummaryRequest): LogitSummary | undefined {
+  if (!m.kernels.logitSummary) return undefined;
+  return m.kernels.logitSummary(unembedInput(m, hidden, rows), m.w.W_U, rows.length, m.cfg.d_model, m.cfg.d_vocab, m.w.b_U, want);
 }
 
 /** Applies the decoder's final norm (when present) to residual rows [rows, d_model] — the logit lens input. */

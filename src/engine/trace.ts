@@ -9,10 +9,23 @@
  * per-head q/k/v/z and MLP activations are recomputed from the stored residual when asked for.
  */
 import { EngineError } from './errors';
-import { finalNorm, positionBias, recomputeCrossHeads, recomputeHeads, unembedRows, type AttnHeads, type LoadedModel, type StackOutput } from './forward';
+import { finalNorm, positionBias, recomputeCrossHeads, recomputeHeads, unembedRows, unembedSummary, type AttnHeads, type LoadedModel, type StackOutput } from './forward';
 import { hookName, type Recorder } from './hooks';
 import { rankOf, topIndices } from './analysis/predictions';
-import { rowNorms, softmax64 } from './ops';
+import { rowNorms, scaleInPlace, softmax64 } from './ops';
+
+/**
+ * Logits are computed in row chunks of at most this many bytes, into one buffer per model kept for the next
+ * trace: large enough that the unembedding GEMM runs at full speed (128 GPT-2 rows in one product), small
+ * enough to bound memory at any length; reusing it avoids faulting in fresh pages on every trace.
+ */
+const LOGITS_CHUNK_BYTES = 8 << 20;
+const logitsScratch = new WeakMap<LoadedModel, Float32Array>();
+function logitsBuffer(m: LoadedModel, size: number): Float32Array {
+  let buf = logitsScratch.get(m);
+  if (!buf || buf.length < size) logitsScratch.set(m, (buf = new Float32Array(size)));
+  return buf.subarray(0, size);
+}
 
 /** Patterns up to this many bytes are kept exactly (float32); larger ones are quantised to uint16. */
 export const PATTERN_F32_BUDGET = 64 * 1024 * 1024;
@@ -286,73 +299,81 @@ export class Trace {
 
   /** Probability, rank and surprisal of the actual next token at positions 0…n-2 (computed once, in row chunks). */
   nextTokenStats(): NextTokenStats {
-    if (this.nextStats) return this.nextStats;
-    const V = this.model.cfg.d_vocab;
-    const stats = emptyStats(Math.max(0, this.n - 1));
-    this.forEachLogitsChunk(stats.prob.length, (rows, logits) => {
-      const probs = this.softmaxCopy(logits, rows.length, 1);
-      rows.forEach((t, i) => this.fillStatsRow(stats, t, logits.subarray(i * V, (i + 1) * V), probs.subarray(i * V, (i + 1) * V)));
-    });
-    this.nextStats = stats;
-    return stats;
+    if (!this.nextStats) this.scanLogits(Math.max(0, this.n - 1), 0, 1);
+    return this.nextStats as NextTokenStats;
   }
 
   /**
    * Top-k next tokens (softmax of logits / temperature) at every position, from one unembedding pass in row
    * chunks that also fills nextTokenStats() when it is not computed yet: the views need both, and the logits are
-   * the costliest product of a trace. The softmax runs through the kernels (float32, vectorised); the top-k is
-   * taken on the logits (the same order as the probabilities, without float32 ties).
+   * the costliest product of a trace.
    */
   topKEverywhere(k: number, temperature = 1): TopToken[][] {
     if (!(temperature > 0)) throw new EngineError('BAD_INPUT', `Temperature must be > 0, got ${temperature}.`);
-    const V = this.model.cfg.d_vocab;
-    const stats = this.nextStats ? undefined : emptyStats(Math.max(0, this.n - 1));
-    const top: TopToken[][] = [];
-    this.forEachLogitsChunk(this.n, (rows, logits) => {
-      const probs = this.softmaxCopy(logits, rows.length, temperature);
-      const probs1 = stats && temperature !== 1 ? this.softmaxCopy(logits, rows.length, 1) : probs;
-      rows.forEach((t, i) => {
-        const row = logits.subarray(i * V, (i + 1) * V);
-        const p = probs.subarray(i * V, (i + 1) * V);
-        top.push(topIndices(row, k).map((id) => ({ id, token: this.idToToken(id), prob: p[id], logit: row[id] })));
-        if (stats) this.fillStatsRow(stats, t, row, probs1.subarray(i * V, (i + 1) * V));
-      });
-    });
-    if (stats) this.nextStats = stats;
-    return top;
-  }
-
-  /** Unembeds positions 0…count-1 in chunks of at most ~8 MB of logits. */
-  private forEachLogitsChunk(count: number, visit: (rows: number[], logits: Float32Array) => void): void {
-    if (!this.hasHead) throw new EngineError('BAD_INPUT', 'This side of the model has no language-model head (encoder of an encoder-decoder).');
-    const chunk = Math.max(1, Math.floor((8 << 20) / (4 * this.model.cfg.d_vocab)));
-    for (let start = 0; start < count; start += chunk) {
-      const rows = Array.from({ length: Math.min(chunk, count - start) }, (_, i) => start + i);
-      visit(rows, unembedRows(this.model, this.finalHidden, rows));
-    }
-  }
-
-  /** softmax(logits / temperature) of each row, as a new array. */
-  private softmaxCopy(logits: Float32Array, rows: number, temperature: number): Float32Array {
-    const p = logits.slice();
-    if (temperature !== 1) for (let i = 0; i < p.length; i++) p[i] /= temperature;
-    return this.model.kernels.softmaxRows(p, rows, this.model.cfg.d_vocab);
+    if (temperature !== 1) this.nextTokenStats(); // the stats are at temperature 1: their own pass
+    return this.scanLogits(this.n, k, temperature);
   }
 
   /**
-   * Stats of position t (when t < stats length) from its logits and softmax row: rank compares logits; the
-   * surprisal is −ln p, or log-sum-exp in float64 when p underflowed float32 (an almost impossible next token).
+   * Unembeds positions 0…count-1 in chunks into one reused buffer and, per row, takes the top-k and fills the
+   * next-token stats (when not computed yet; only at temperature 1). Top-k ids, ranks and the actual next
+   * token's logit are read off the logits; the softmax (the kernels', float32, vectorised) then runs in place.
    */
-  private fillStatsRow(stats: NextTokenStats, t: number, row: Float32Array, probs: Float32Array): void {
-    if (t >= stats.prob.length) return;
-    const next = this.tokens.ids[t + 1];
-    const la = row[next];
-    const p = probs[next];
-    const nats = p > 1e-30 ? -Math.log(p) : logSumExp(row) - la;
-    stats.prob[t] = Math.exp(-nats);
-    stats.rank[t] = rankOf(row, next);
-    stats.surprisalNats[t] = nats;
-    stats.surprisalBits[t] = nats / Math.LN2;
+  private scanLogits(count: number, k: number, temperature: number): TopToken[][] {
+    if (!this.hasHead) throw new EngineError('BAD_INPUT', 'This side of the model has no language-model head (encoder of an encoder-decoder).');
+    const V = this.model.cfg.d_vocab;
+    const stats = this.nextStats || temperature !== 1 ? undefined : emptyStats(Math.max(0, this.n - 1));
+    const top: TopToken[][] = [];
+    const next = (t: number) => (stats && t < stats.prob.length ? this.tokens.ids[t + 1] : -1);
+    const setStats = (t: number, nats: number, rank: number) => {
+      if (!stats) return;
+      stats.prob[t] = Math.exp(-nats);
+      stats.rank[t] = rank;
+      stats.surprisalNats[t] = nats;
+      stats.surprisalBits[t] = nats / Math.LN2;
+    };
+    const chunk = Math.max(1, Math.min(count, Math.floor(LOGITS_CHUNK_BYTES / (4 * V))));
+    for (let start = 0; start < count; start += chunk) {
+      const rows = Array.from({ length: Math.min(chunk, count - start) }, (_, i) => start + i);
+      // Natively summarised where the kernels can (the logits never reach JavaScript) …
+      const want = { top: Math.max(1, k), temperature, targets: Int32Array.from(rows, (t) => Math.max(0, next(t))) };
+      const summary = unembedSummary(this.model, this.finalHidden, rows, want);
+      if (summary) {
+        const kk = summary.topIds.length / rows.length;
+        rows.forEach((t, i) => {
+          const lse = summary.logSumExp[i];
+          if (k > 0) {
+            top.push(Array.from({ length: Math.min(k, kk) }, (_, j) => {
+              const id = summary.topIds[i * kk + j];
+              const logit = summary.topLogits[i * kk + j];
+              return { id, token: this.idToToken(id), prob: Math.exp(logit / temperature - lse), logit };
+            }));
+          }
+          if (next(t) >= 0) setStats(t, lse - summary.targetLogit[i], summary.targetRank[i]);
+        });
+        continue;
+      }
+      // … else from the logits, with the kernels' softmax (float32, vectorised) in place on a reused buffer.
+      const logits = unembedRows(this.model, this.finalHidden, rows, logitsBuffer(this.model, chunk * V).subarray(0, rows.length * V));
+      const picks = rows.map((t, i) => {
+        const row = logits.subarray(i * V, (i + 1) * V);
+        const ids = k > 0 ? topIndices(row, k) : [];
+        const nx = next(t);
+        return { ids, logits: ids.map((id) => row[id]), next: nx, nextLogit: nx >= 0 ? row[nx] : 0, rank: nx >= 0 ? rankOf(row, nx) : 0 };
+      });
+      if (temperature !== 1) scaleInPlace(logits, 1 / temperature);
+      const probs = this.model.kernels.softmaxRows(logits, rows.length, V);
+      rows.forEach((t, i) => {
+        const p = picks[i];
+        if (k > 0) top.push(p.ids.map((id, j) => ({ id, token: this.idToToken(id), prob: probs[i * V + id], logit: p.logits[j] })));
+        if (p.next < 0) return;
+        // −ln p; when p underflowed float32 (an almost impossible next token), log-sum-exp in float64 instead.
+        const pNext = probs[i * V + p.next];
+        setStats(t, pNext > 1e-30 ? -Math.log(pNext) : logSumExp(unembedRows(this.model, this.finalHidden, [t])) - p.nextLogit, p.rank);
+      });
+    }
+    if (stats) this.nextStats = stats;
+    return top;
   }
 
   /** Logit lens at `position`: final norm + unembedding applied to the residual entering each block, then the final state. */

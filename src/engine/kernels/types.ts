@@ -13,10 +13,16 @@ export interface Kernels {
   /** out[m,n] = a[m,k] · bᵀ where `b` is stored [n, k] (nn.Linear / embedding layout) (+ bias[n]). */
   matmulT(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias?: Float32Array, out?: Float32Array): Float32Array;
   /**
-   * Optional: `batch` independent products out[i] = a[i] · b[i], with a [batch, m, k], b [batch, k, n] and out
-   * [batch, m, n] contiguous (attention's per-head products in one call). Callers loop over matmul without it.
+   * Optional: every head's attention core in one call (callers loop over matmul/softmaxRows per head without it):
+   * scores = q·kᵀ + mask, pattern = softmax(scores) over keys, z = pattern·v.
    */
-  matmulBatched?(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, out?: Float32Array): Float32Array;
+  attention?(a: AttentionArgs): void;
+  /**
+   * Optional: what next-token views need from logits = a[m,k]·bᵀ (+ bias), for an unembedding-sized weight b
+   * [n, k] packed at load, computed natively without handing the [m, n] logits back. undefined when b is not
+   * such a weight on this path (callers then compute the logits with matmulT and summarise them themselves).
+   */
+  logitSummary?(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, want: LogitSummaryRequest): LogitSummary | undefined;
   /** x = act(x) in place (same semantics as ops.applyActivation). */
   activation(kind: Activation, x: Float32Array): Float32Array;
   /** gate = act(gate) ⊙ up in place (SwiGLU / gated GELU; as ops.gatedActivation). */
@@ -42,4 +48,46 @@ export interface Kernels {
   packWeight?(b: Float32Array, k: number, n: number, transposed: boolean): Float32Array | undefined;
   /** Releases native resources (sessions, memory) the path holds; the kernels must not be used afterwards. */
   dispose?(): void;
+}
+
+/** Shapes are row-major and contiguous; `heads` query heads (GQA callers expand k and v to every head). */
+export interface AttentionArgs {
+  /** [heads, nq, d], already multiplied by the attention scale. */
+  readonly q: Float32Array;
+  /** Keys transposed: [heads, d, nk]. */
+  readonly kT: Float32Array;
+  /** [heads, nk, d]. */
+  readonly v: Float32Array;
+  /** Added to the scores: [maskHeads, nq, nk] (maskHeads 1: shared by every head); −Infinity hides a key. */
+  readonly mask: Float32Array;
+  readonly maskHeads: number;
+  readonly heads: number;
+  readonly nq: number;
+  readonly nk: number;
+  readonly d: number;
+  /** Outputs: pattern [heads, nq, nk], z [heads, nq, d], and the masked scores [heads, nq, nk] when given. */
+  readonly pattern: Float32Array;
+  readonly z: Float32Array;
+  readonly scores?: Float32Array;
+}
+
+export interface LogitSummaryRequest {
+  /** How many best entries per row (best first; equal logits: lower index first). */
+  readonly top: number;
+  /** log-sum-exp is of logits / temperature (> 0). */
+  readonly temperature: number;
+  /** Per row, the index whose logit and rank are wanted (any valid index where none is needed). */
+  readonly targets: Int32Array;
+}
+
+/** Per row of logits ℓ: shapes [m], or [m, top] for the best entries. */
+export interface LogitSummary {
+  /** log Σ exp(ℓ / temperature). */
+  readonly logSumExp: Float32Array;
+  readonly topIds: Int32Array;
+  /** ℓ at topIds (not divided by the temperature). */
+  readonly topLogits: Float32Array;
+  readonly targetLogit: Float32Array;
+  /** How many entries are strictly greater than ℓ[target] (0: the target is the argmax). */
+  readonly targetRank: Int32Array;
 }

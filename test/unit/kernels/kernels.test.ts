@@ -1,7 +1,7 @@
 // Every kernel path against the portable reference (and a float64 reference) on odd and GPT-2-sized shapes,
 // with bias, caller-provided `out` views, pre-packed weights, and weights reused at other shapes.
 import { describe, expect, it } from 'vitest';
-import { portableKernels } from '../../../src/engine/kernels/portable';
+import { portableAttention, portableKernels } from '../../../src/engine/kernels/portable';
 import { KERNEL_PATHS, tryKernels } from '../../../src/engine/kernels/select';
 import type { Kernels } from '../../../src/engine/kernels/types';
 
@@ -207,5 +207,122 @@ describe.each(paths)('packWeight on path $path', ({ path, k: kernels }) => {
     backing.fill(-3);
     const a = random(3 * k, 25);
     expectClose(kernels.matmulT(a, handle ?? copy, 3, k, n), reference(a, copy, 3, k, n, true), k, `${path} packed view`);
+  });
+});
+
+/** float64 reference of masked softmax attention for every head. */
+function attentionReference(q: Float32Array, kT: Float32Array, v: Float32Array, mask: Float32Array, maskHeads: number, H: number, nq: number, nk: number, d: number) {
+  const scores = new Float64Array(H * nq * nk);
+  const pattern = new Float64Array(H * nq * nk);
+  const z = new Float64Array(H * nq * d);
+  for (let h = 0; h < H; h++) {
+    for (let i = 0; i < nq; i++) {
+      const at = (h * nq + i) * nk;
+      let max = -Infinity;
+      for (let j = 0; j < nk; j++) {
+        let s = mask[((maskHeads === 1 ? 0 : h) * nq + i) * nk + j];
+        for (let c = 0; c < d; c++) s += q[(h * nq + i) * d + c] * kT[(h * d + c) * nk + j];
+        scores[at + j] = s;
+        max = Math.max(max, s);
+      }
+      let sum = 0;
+      for (let j = 0; j < nk; j++) sum += (pattern[at + j] = Math.exp(scores[at + j] - max));
+      for (let j = 0; j < nk; j++) {
+        pattern[at + j] /= sum;
+        for (let c = 0; c < d; c++) z[(h * nq + i) * d + c] += pattern[at + j] * v[(h * nk + j) * d + c];
+      }
+    }
+  }
+  return { scores, pattern, z };
+}
+
+const withAttention = paths.filter((p) => p.k.attention);
+describe.each(withAttention.length ? withAttention : [{ path: 'none', k: portableKernels }])('attention on path $path', ({ path, k: kernels }) => {
+  it.each([
+    [1, 1, 1, 1, 1], [3, 5, 7, 4, 1], [12, 33, 33, 64, 1], [12, 64, 64, 64, 12], [8, 17, 40, 8, 8], [4, 128, 128, 16, 1],
+  ])('heads=%i nq=%i nk=%i d=%i maskHeads=%i: pattern, z and scores match float64 (causal −∞ and a bias)', (H, nq, nk, d, maskHeads) => {
+    if (!kernels.attention) return; // no path here implements it: nothing to test
+    const q = random(H * nq * d, H + nq);
+    const kT = random(H * d * nk, nk + d);
+    const v = random(H * nk * d, d + 3);
+    const mask = random(maskHeads * nq * nk, 99);
+    const offset = nk - nq; // queries are the last nq positions
+    for (let h = 0; h < maskHeads; h++) for (let i = 0; i < nq; i++) mask.fill(-Infinity, (h * nq + i) * nk + offset + i + 1, (h * nq + i + 1) * nk);
+    const pattern = new Float32Array(H * nq * nk).fill(NaN);
+    const z = new Float32Array(H * nq * d).fill(NaN);
+    const scores = new Float32Array(H * nq * nk).fill(NaN);
+    kernels.attention({ q, kT, v, mask, maskHeads, heads: H, nq, nk, d, pattern, z, scores });
+    const want = attentionReference(q, kT, v, mask, maskHeads, H, nq, nk, d);
+    expectClose(pattern, want.pattern, 8, `${path} pattern`);
+    expectClose(z, want.z, nk, `${path} z`);
+    for (let i = 0; i < scores.length; i++) {
+      if (want.scores[i] === -Infinity) expect(scores[i]).toBe(-Infinity);
+      if (want.scores[i] === -Infinity) expect(pattern[i]).toBe(0); // hidden keys get exactly 0
+    }
+    expectClose(scores.map((s) => (s === -Infinity ? 0 : s)), want.scores.map((s) => (s === -Infinity ? 0 : s)), d, `${path} scores`);
+    // Without the optional scores output the results are the same.
+    const p2 = new Float32Array(H * nq * nk);
+    const z2 = new Float32Array(H * nq * d);
+    kernels.attention({ q, kT, v, mask, maskHeads, heads: H, nq, nk, d, pattern: p2, z: z2 });
+    expect(p2).toEqual(pattern);
+    expect(z2).toEqual(z);
+  });
+
+  it('rejects undersized buffers and a mask with the wrong head count', () => {
+    if (!kernels.attention) return;
+    const a = (n: number) => new Float32Array(n);
+    expect(() => kernels.attention?.({ q: a(2 * 4 * 8), kT: a(2 * 8 * 4), v: a(2 * 4 * 8), mask: a(16), maskHeads: 1, heads: 2, nq: 4, nk: 4, d: 8, pattern: a(31), z: a(64) })).toThrow(/pattern/);
+    expect(() => kernels.attention?.({ q: a(2 * 4 * 8), kT: a(2 * 8 * 4), v: a(2 * 4 * 8), mask: a(48), maskHeads: 3, heads: 2, nq: 4, nk: 4, d: 8, pattern: a(32), z: a(64) })).toThrow(/mask/);
+  });
+});
+
+describe('portableAttention', () => {
+  it('matches the float64 reference (the native path falls back to it for tiny inputs)', () => {
+    const [H, nq, nk, d] = [3, 4, 6, 5];
+    const q = random(H * nq * d, 1); const kT = random(H * d * nk, 2); const v = random(H * nk * d, 3); const mask = random(nq * nk, 4);
+    mask.fill(-Infinity, 5, 6);
+    const pattern = new Float32Array(H * nq * nk); const z = new Float32Array(H * nq * d); const scores = new Float32Array(H * nq * nk);
+    portableAttention({ q, kT, v, mask, maskHeads: 1, heads: H, nq, nk, d, pattern, z, scores });
+    const want = attentionReference(q, kT, v, mask, 1, H, nq, nk, d);
+    expectClose(pattern, want.pattern, 8, 'portable pattern');
+    expectClose(z, want.z, nk, 'portable z');
+    expect(pattern[5]).toBe(0);
+  });
+});
+
+describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path', ({ path, k: kernels }) => {
+  it.each([[1, 1, 5], [300, 1, 5], [300, 0.7, 20], [7, 2.5, 1]])('m=%i, temperature %f, top %i: matches the logits matmulT returns (log-sum-exp in float64), across row chunks', (m, temperature, top) => {
+    const [k, n] = [8, 9000]; // a vocabulary-sized weight; 300 rows cross the session's row chunks
+    const w = random(n * k, 31).map((x) => x * 6); // logits up to ~±50: the max shift matters
+    const bias = random(n, 32);
+    const handle = kernels.packWeight?.(w, k, n, true);
+    if (!handle) kernels.prepareWeight?.(w, k, n, true);
+    const a = random(m * k, 33 + m);
+    const targets = Int32Array.from({ length: m }, (_, i) => (i * 977) % n);
+    const s = kernels.logitSummary?.(a, handle ?? w, m, k, n, bias, { top, temperature, targets });
+    expect(s, `${path} summarises a packed unembedding`).toBeDefined();
+    const logits = kernels.matmulT(a, handle ?? w, m, k, n, bias);
+    expectClose(logits, reference(a, w, m, k, n, true, bias), k, `${path} logits`);
+    let worst = 0;
+    for (let i = 0; i < m; i++) {
+      const row = logits.subarray(i * n, (i + 1) * n);
+      const order = Array.from(row.keys()).sort((x, y) => row[y] - row[x] || x - y);
+      expect(Array.from(s!.topIds.subarray(i * top, (i + 1) * top)), `${path} top ids row ${i}`).toEqual(order.slice(0, top));
+      expect(Array.from(s!.topLogits.subarray(i * top, (i + 1) * top))).toEqual(order.slice(0, top).map((j) => row[j]));
+      expect(s!.targetLogit[i]).toBe(row[targets[i]]);
+      expect(s!.targetRank[i]).toBe(row.filter((x) => x > row[targets[i]]).length);
+      const max = row[order[0]] / temperature;
+      const want = max + Math.log(row.reduce((acc, x) => acc + Math.exp(x / temperature - max), 0));
+      worst = Math.max(worst, Math.abs(s!.logSumExp[i] - want));
+    }
+    expect(worst, `${path} max |lse − float64|`).toBeLessThan(1e-5 * Math.max(1, 60 / temperature));
+  });
+
+  it('is undefined for a weight that is not a packed unembedding, and checks its targets', () => {
+    const w = random(64 * 8, 40);
+    expect(kernels.logitSummary?.(random(8, 41), w, 1, 8, 64, undefined, { top: 5, temperature: 1, targets: new Int32Array(1) })).toBeUndefined();
+    const big = random(9000 * 8, 42);
+    kernels.prepareWeight?.(big, 8, 9000, true);
+    expect(() => kernels.logitSummary?.(random(8, 43), big, 1, 8, 9000, undefined, { top: 5, temperature: 1, targets: Int32Array.of(9000) })).toThrow(/target/);
   });
 });

@@ -10,11 +10,11 @@
  * - Tiny products stay in JavaScript, where they cost less than a native call.
  */
 import { checkGemmArgs } from '../check';
-import { portableKernels } from '../portable';
+import { portableAttention, portableKernels } from '../portable';
 import type { Activation, NormKind } from '../../config';
-import type { Kernels } from '../types';
+import type { AttentionArgs, Kernels, LogitSummary, LogitSummaryRequest } from '../types';
 import { OrtElementwise } from './elementwise';
-import { encodeModel } from './proto';
+import { encodeModel, type GraphSpec } from './proto';
 import type { NativeSession, OrtRuntime, OrtTensor } from './runtime';
 
 export interface OnnxKernelOptions {
@@ -40,6 +40,52 @@ interface PackedWeight {
   readonly probe: Float32Array;
   /** Registered under a zero-length handle (packWeight): the packed copy is the only one. */
   readonly adopted: boolean;
+  /** Rows per run when the session also computes log-sum-exp (unembeddings): bounds its intermediates. */
+  readonly lseRows?: number;
+}
+
+/** A transposed weight with at least this many rows is an unembedding: its session also computes log-sum-exp. */
+const VOCAB_ROWS = 8192;
+/** Bytes of logits per run of such a session (its [rows, n] intermediates are kept between runs). */
+const LSE_CHUNK_BYTES = 8 << 20;
+
+/**
+ * y = A·Wᵀ + C; for unembeddings the graph also summarises each row of y next to the product, so the [M, n]
+ * logits never have to cross into JavaScript (the binding copies every output it returns into a fresh buffer):
+ * LSE = log Σ exp(y / T) (max-shifted; ReduceSum is accurate to ~1e-7 relative here, ReduceLogSumExp drifted by
+ * 5e-5), the top K of y, y[target] and its rank (how many entries exceed it). A run fetches Y or the summaries.
+ */
+function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean, lse: boolean): GraphSpec {
+  const gemm = { op: 'Gemm', inputs: ['A', 'W', 'C'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } };
+  // The weight stays out of the model bytes: ORT copies it from our array while the session is created
+  // (then packs it and drops the copy), so w's memory may be reused as soon as this returns.
+  const initializers = [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: w, externalFile: 'weight.bin' }];
+  const inputs = [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }];
+  if (!lse) return { name: 'packed_gemm', nodes: [gemm], initializers, inputs, outputs: [{ name: 'Y', dims: ['M', n] }] };
+  const axis1 = { axes: { ints: [1] }, keepdims: { int: 1 } };
+  return {
+    name: 'packed_unembed',
+    opset: 12, // Reduce* take axes as an attribute
+    nodes: [
+      gemm,
+      { op: 'Div', inputs: ['Y', 'T'], outputs: ['YT'] },
+      { op: 'ReduceMax', inputs: ['YT'], outputs: ['MX'], attrs: axis1 },
+      { op: 'Sub', inputs: ['YT', 'MX'], outputs: ['D'] },
+      { op: 'Exp', inputs: ['D'], outputs: ['E'] },
+      { op: 'ReduceSum', inputs: ['E'], outputs: ['SUM'], attrs: axis1 },
+      { op: 'Log', inputs: ['SUM'], outputs: ['LOGSUM'] },
+      { op: 'Add', inputs: ['LOGSUM', 'MX'], outputs: ['LSE'] },
+      { op: 'TopK', inputs: ['Y', 'K'], outputs: ['TOPV', 'TOPI'], attrs: { axis: { int: 1 }, largest: { int: 1 }, sorted: { int: 1 } } },
+      { op: 'GatherElements', inputs: ['Y', 'TARGET'], outputs: ['TL'], attrs: { axis: { int: 1 } } },
+      { op: 'Greater', inputs: ['Y', 'TL'], outputs: ['GT'] },
+      { op: 'Cast', inputs: ['GT'], outputs: ['GTF'], attrs: { to: { int: 1 } } },
+      { op: 'ReduceSum', inputs: ['GTF'], outputs: ['RANK'], attrs: axis1 },
+    ],
+    initializers,
+    inputs: [...inputs, { name: 'T', dims: [1] }, { name: 'K', dims: [1], type: 'int64' }, { name: 'TARGET', dims: ['M', 1], type: 'int32' }],
+    outputs: [{ name: 'Y', dims: ['M', n] }, { name: 'LSE', dims: ['M', 1] }, { name: 'TOPV', dims: ['M', 'KT'] }, { name: 'TOPI', dims: ['M', 'KT'], type: 'int64' },
+      { name: 'TL', dims: ['M', 1] }, { name: 'RANK', dims: ['M', 1] }],
+  };
 }
 
 function probeIndex(i: number, length: number): number {
@@ -64,7 +110,7 @@ export class OnnxKernels implements Kernels {
   private readonly packed = new WeakMap<Float32Array, PackedWeight>();
   private readonly seen = new WeakSet<Float32Array>();
   private readonly dynamic = new Map<boolean, NativeSession>();
-  private batched?: NativeSession;
+  private attn?: NativeSession;
   private readonly zeros = new Map<number, Float32Array>();
   private readonly live = new Set<NativeSession>();
 
@@ -100,19 +146,25 @@ export class OnnxKernels implements Kernels {
     return this.gemm(a, b, m, k, n, true, bias, out);
   }
 
-  matmulBatched(a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, out = new Float32Array(batch * m * n)): Float32Array {
-    if (a.length < batch * m * k || b.length < batch * k * n || out.length < batch * m * n) {
-      throw new RangeError(`matmulBatched: a ${a.length}, b ${b.length}, out ${out.length} for ${batch}×(${m}×${k} · ${k}×${n})`);
-    }
-    if (batch * m * n * k < SMALL_PRODUCT || k === 0) {
-      for (let i = 0; i < batch; i++) portableKernels.matmul(a.subarray(i * m * k), b.subarray(i * k * n), m, k, n, undefined, out.subarray(i * m * n, (i + 1) * m * n));
-      return out;
-    }
+  /**
+   * One graph per call: MatMul → Add(mask) → Softmax → MatMul. Besides saving 3 calls per head, it matters that
+   * only the pattern and z leave ORT: the binding copies every output it returns into a fresh JavaScript buffer
+   * (at 1024 tokens a separate scores output would be 50 MB more per layer).
+   */
+  attention(x: AttentionArgs): void {
+    const { heads: H, nq, nk, d, maskHeads } = x;
+    const need = (name: string, arr: Float32Array | undefined, n: number) => {
+      if (arr && arr.length < n) throw new RangeError(`attention: ${name} has ${arr.length} values, needs ${n}`);
+    };
+    need('q', x.q, H * nq * d); need('kT', x.kT, H * d * nk); need('v', x.v, H * nk * d); need('mask', x.mask, maskHeads * nq * nk);
+    need('pattern', x.pattern, H * nq * nk); need('z', x.z, H * nq * d); need('scores', x.scores, H * nq * nk);
+    if (maskHeads !== 1 && maskHeads !== H) throw new RangeError(`attention: mask has ${maskHeads} heads, expected 1 or ${H}`);
+    if (H * nq * nk * d < SMALL_PRODUCT || d === 0 || nk === 0) return portableAttention(x);
     const T = this.rt.Tensor;
-    this.batchedSession().run(
-      { A: new T('float32', a.subarray(0, batch * m * k), [batch, m, k]), B: new T('float32', b.subarray(0, batch * k * n), [batch, k, n]) },
-      { Y: new T('float32', out.subarray(0, batch * m * n), [batch, m, n]) }, {});
-    return out;
+    const t = (a: Float32Array, dims: number[]) => new T('float32', a.subarray(0, dims.reduce((p, c) => p * c, 1)), dims);
+    const fetches: Record<string, OrtTensor> = { P: t(x.pattern, [H, nq, nk]), Z: t(x.z, [H, nq, d]) };
+    if (x.scores) fetches.S = t(x.scores, [H, nq, nk]);
+    this.attentionSession().run({ Q: t(x.q, [H, nq, d]), KT: t(x.kT, [H, d, nk]), V: t(x.v, [H, nk, d]), MASK: t(x.mask, [maskHeads, nq, nk]) }, fetches, {});
   }
 
   prepareWeight(b: Float32Array, k: number, n: number, transposed: boolean): void {
@@ -132,7 +184,7 @@ export class OnnxKernels implements Kernels {
     for (const s of this.live) s.dispose();
     this.live.clear();
     this.dynamic.clear();
-    this.batched = undefined;
+    this.attn = undefined;
   }
 
   private gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposed: boolean, bias: Float32Array | undefined, out: Float32Array): Float32Array {
@@ -161,8 +213,49 @@ export class OnnxKernels implements Kernels {
   }
 
   private runPacked(entry: PackedWeight, a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, out: Float32Array): Float32Array {
-    entry.session.run(this.feeds(a, m, k, n, bias), this.fetches(out, m, n), {});
+    if (!entry.lseRows) {
+      entry.session.run(this.feeds(a, m, k, n, bias), this.fetches(out, m, n), {});
+      return out;
+    }
+    // Row blocks of A give row blocks of Y, so each run writes its own contiguous slice of `out`.
+    for (let r0 = 0; r0 < m; r0 += entry.lseRows) {
+      const rows = Math.min(entry.lseRows, m - r0);
+      entry.session.run({ ...this.feeds(a.subarray(r0 * k), rows, k, n, bias), ...this.summaryFeeds(rows, 1, 1, undefined) }, this.fetches(out.subarray(r0 * n), rows, n), {});
+    }
     return out;
+  }
+
+  logitSummary(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, want: LogitSummaryRequest): LogitSummary | undefined {
+    const entry = this.packed.get(b);
+    if (!entry?.lseRows || entry.k !== k || entry.n !== n || !entry.transposed || (!entry.adopted && !unchanged(b, entry.probe))) return undefined;
+    if (!(want.temperature > 0)) throw new RangeError(`logitSummary: temperature must be > 0, got ${want.temperature}`);
+    if (a.length < m * k) throw new RangeError(`logitSummary: a has ${a.length} values, needs ${m * k}`);
+    if (want.targets.length < m) throw new RangeError(`logitSummary: ${want.targets.length} targets for ${m} rows`);
+    for (let i = 0; i < m; i++) if (!(want.targets[i] >= 0 && want.targets[i] < n)) throw new RangeError(`logitSummary: target ${want.targets[i]} outside 0…${n - 1}`);
+    const top = Math.min(n, Math.max(1, Math.floor(want.top)));
+    const T = this.rt.Tensor;
+    const s = { logSumExp: new Float32Array(m), topLogits: new Float32Array(m * top), targetLogit: new Float32Array(m), rank: new Float32Array(m) };
+    const topIds = new BigInt64Array(m * top);
+    for (let r0 = 0; r0 < m; r0 += entry.lseRows) {
+      const rows = Math.min(entry.lseRows, m - r0);
+      entry.session.run({ ...this.feeds(a.subarray(r0 * k), rows, k, n, bias), ...this.summaryFeeds(rows, top, want.temperature, want.targets.subarray(r0, r0 + rows)) }, {
+        LSE: new T('float32', s.logSumExp.subarray(r0, r0 + rows), [rows, 1]),
+        TOPV: new T('float32', s.topLogits.subarray(r0 * top, (r0 + rows) * top), [rows, top]),
+        TOPI: new T('int64', topIds.subarray(r0 * top, (r0 + rows) * top), [rows, top]),
+        TL: new T('float32', s.targetLogit.subarray(r0, r0 + rows), [rows, 1]),
+        RANK: new T('float32', s.rank.subarray(r0, r0 + rows), [rows, 1]),
+      }, {});
+    }
+    return { logSumExp: s.logSumExp, topIds: Int32Array.from(topIds, Number), topLogits: s.topLogits, targetLogit: s.targetLogit, targetRank: Int32Array.from(s.rank) };
+  }
+
+  private summaryFeeds(rows: number, top: number, temperature: number, targets: Int32Array | undefined): Record<string, OrtTensor> {
+    const T = this.rt.Tensor;
+    return {
+      T: new T('float32', Float32Array.of(temperature), [1]),
+      K: new T('int64', BigInt64Array.of(BigInt(top)), [1]),
+      TARGET: new T('int32', targets ?? new Int32Array(rows), [rows, 1]),
+    };
   }
 
   private feeds(a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined): Record<string, OrtTensor> {
@@ -198,19 +291,12 @@ export class OnnxKernels implements Kernels {
     const key = handle ?? b;
     const existing = this.packed.get(key);
     if (existing) this.forget(key, existing);
-    const model = encodeModel({
-      name: 'packed_gemm',
-      nodes: [{ op: 'Gemm', inputs: ['A', 'W', 'C'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } }],
-      // The weight stays out of the model bytes: ORT copies it from our array while the session is created
-      // (then packs it and drops the copy), so b's memory may be reused as soon as this returns.
-      initializers: [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: b, externalFile: 'weight.bin' }],
-      inputs: [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }],
-      outputs: [{ name: 'Y', dims: ['M', n] }],
-    });
+    const lse = transposed && n >= VOCAB_ROWS;
     const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    const session = this.rt.createSession(model, { threads: this.threads, optimize: false }, [{ path: 'weight.bin', data: bytes }]);
+    const session = this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse)), { threads: this.threads, optimize: false, keepIntermediates: lse }, [{ path: 'weight.bin', data: bytes }]);
     this.live.add(session);
-    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), adopted: handle !== undefined };
+    const lseRows = lse ? Math.max(1, Math.floor(LSE_CHUNK_BYTES / (4 * n))) : undefined;
+    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), adopted: handle !== undefined, lseRows };
     this.packed.set(key, entry);
     return entry;
   }
@@ -221,17 +307,22 @@ export class OnnxKernels implements Kernels {
     entry.session.dispose();
   }
 
-  private batchedSession(): NativeSession {
-    if (!this.batched) {
-      this.batched = this.rt.createSession(encodeModel({
-        name: 'matmul_batched',
-        nodes: [{ op: 'MatMul', inputs: ['A', 'B'], outputs: ['Y'] }],
-        inputs: [{ name: 'A', dims: ['S', 'M', 'K'] }, { name: 'B', dims: ['S', 'K', 'N'] }],
-        outputs: [{ name: 'Y', dims: ['S', 'M', 'N'] }],
-      }), { threads: this.threads, optimize: false });
-      this.live.add(this.batched);
+  private attentionSession(): NativeSession {
+    if (!this.attn) {
+      this.attn = this.rt.createSession(encodeModel({
+        name: 'attention',
+        nodes: [
+          { op: 'MatMul', inputs: ['Q', 'KT'], outputs: ['QK'] },
+          { op: 'Add', inputs: ['QK', 'MASK'], outputs: ['S'] },
+          { op: 'Softmax', inputs: ['S'], outputs: ['P'], attrs: { axis: { int: -1 } } },
+          { op: 'MatMul', inputs: ['P', 'V'], outputs: ['Z'] },
+        ],
+        inputs: [{ name: 'Q', dims: ['H', 'N', 'D'] }, { name: 'KT', dims: ['H', 'D', 'M'] }, { name: 'V', dims: ['H', 'M', 'D'] }, { name: 'MASK', dims: ['B', 'N', 'M'] }],
+        outputs: [{ name: 'P', dims: ['H', 'N', 'M'] }, { name: 'Z', dims: ['H', 'N', 'D'] }, { name: 'S', dims: ['H', 'N', 'M'] }],
+      }), { threads: this.threads, optimize: false, keepIntermediates: true });
+      this.live.add(this.attn);
     }
-    return this.batched;
+    return this.attn;
   }
 
   private dynamicSession(transposed: boolean): NativeSession {

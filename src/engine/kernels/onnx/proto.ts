@@ -92,9 +92,15 @@ class Writer {
 /** A dimension: a fixed size or a symbolic name (bound at run time). */
 export type Dim = number | string;
 
+/** Element types our graphs use (TensorProto.DataType numbers below). */
+export type ElemType = 'float' | 'int32' | 'int64';
+const ELEM_TYPE: Record<ElemType, number> = { float: 1, int32: 6, int64: 7 };
+
 export interface ValueInfo {
   readonly name: string;
   readonly dims: readonly Dim[];
+  /** Default 'float'. */
+  readonly type?: ElemType;
 }
 
 /** A constant float tensor of the graph (e.g. a weight matrix the runtime may pre-pack). */
@@ -131,7 +137,7 @@ export interface GraphSpec {
   readonly extraOpsets?: readonly { domain: string; version: number }[];
 }
 
-const FLOAT = 1; // TensorProto.DataType.FLOAT
+const FLOAT = ELEM_TYPE.float;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_STRING = 3;
@@ -140,7 +146,7 @@ const ATTR_INTS = 7;
 function valueInfo(w: Writer, v: ValueInfo): void {
   w.string(1, v.name);
   w.message(2, (type) => type.message(1, (tensor) => {
-    tensor.int(1, FLOAT);
+    tensor.int(1, ELEM_TYPE[v.type ?? 'float']);
     tensor.message(2, (shape) => {
       for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
     });
