@@ -235,7 +235,8 @@ async function main(): Promise<void> {
   log(`checkpoint: ${dir} (${mb(bytes)} F32 safetensors)`);
 
   if (engineOnly) {
-    await benchEngine(dir, workerScript);
+    const e = await benchEngine(dir, workerScript);
+    log(`load ${(e.loadMs / 1000).toFixed(2)} s; peak RSS during 1024-token traces ${e.peak1024 === undefined ? 'n/a' : mb(e.peak1024)}; longest host stall ${e.stallMs.toFixed(1)} ms`);
     return;
   }
   log('\n== GEMM microbenchmark (matmulT, weight layout, median of 5) ==');

@@ -244,14 +244,22 @@ export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, s
   const wantScores = o.recorder?.wants(hookName('attn_scores', layer, attn, prefix)) ?? false;
   // (s·q)·kᵀ instead of s·(q·kᵀ): n·d multiplies instead of n²·heads (bit-identical when s is a power of two).
   const q = attn_scale === 1 ? hd.q : scaleInPlace(hd.q.slice(0, H * nq * dh), attn_scale);
-  const pattern = scratchBuffer(m, 'pattern', H * nq * nk); // [n_heads, pos, key_pos]
   const scores = wantScores ? new Float32Array(H * nq * nk) : undefined;
   const z = new Float32Array(H * nq * dh); // [n_heads, pos, d_head]
+  const patternName = hookName('pattern', layer, attn, prefix);
   if (m.kernels.attention) {
-    // Every head in one native call; the mask carries the causal −∞ and any position bias.
+    // Every head in one native call; the mask carries the causal −∞ and any position bias. A recorder that
+    // keeps patterns packed gets them written straight into its store; the full array only exists if another
+    // consumer wants it.
+    const sink = o.recorder?.packedPattern?.(patternName);
+    const packed = sink?.packed;
+    const full = !sink || sink.fullWanted ? scratchBuffer(m, 'pattern', H * nq * nk) : undefined;
     const mask = attentionMask(m, causal, startPos, nq, nk, posBias);
-    m.kernels.attention({ q, kT: keysTransposed(m, hd, H, group, dh), v: valuesContiguous(m, hd, H, group, dh), mask: mask.data, maskHeads: mask.heads, heads: H, nq, nk, d: dh, pattern, z, scores });
+    m.kernels.attention({ q, kT: keysTransposed(m, hd, H, group, dh), v: valuesContiguous(m, hd, H, group, dh), mask: mask.data, maskHeads: mask.heads, heads: H, nq, nk, d: dh, pattern: full, packed, z, scores });
+    if (scores) emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
+    if (full) emit(o, 'pattern', layer, full, [H, nq, nk], prefix, attn);
   } else {
+    const pattern = scratchBuffer(m, 'pattern', H * nq * nk); // [n_heads, pos, key_pos]
     for (let h = 0; h < H; h++) {
       const kv = Math.floor(h / group) * kvStride * dh;
       m.kernels.matmulT(q.subarray(h * nq * dh, (h + 1) * nq * dh), hd.k.subarray(kv, kv + nk * dh), nq, dh, nk, undefined, pattern.subarray(h * nq * nk, (h + 1) * nq * nk));
@@ -268,9 +276,9 @@ export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, s
       const kv = Math.floor(h / group) * kvStride * dh;
       m.kernels.matmul(pattern.subarray(h * nq * nk, (h + 1) * nq * nk), hd.v.subarray(kv, kv + nk * dh), nq, nk, dh, undefined, z.subarray(h * nq * dh, (h + 1) * nq * dh));
     }
+    if (scores) emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
+    emit(o, 'pattern', layer, pattern, [H, nq, nk], prefix, attn);
   }
-  if (scores) emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
-  emit(o, 'pattern', layer, pattern, [H, nq, nk], prefix, attn);
   const zm = mergeHeads(z, nq, H, dh); // [pos, n_heads·d_head]
   emit(o, 'z', layer, zm, [nq, H, dh], prefix, attn);
   return zm;

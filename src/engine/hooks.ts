@@ -6,6 +6,7 @@
  * Name templates: `{l}` is the block index; `{attn}` is `attn` (self-attention) or `cross_attn` (decoder →
  * encoder). Encoder-decoder models prefix every name with `encoder.` or `decoder.`.
  */
+import type { PackedPattern } from './kernels/types';
 
 export interface HookSpec {
   /** Name template. */
@@ -54,6 +55,13 @@ export function hookName(kind: HookKind, layer = 0, attn: AttnKind = 'attn', pre
 export interface Recorder {
   wants(name: string): boolean;
   record(name: string, data: Float32Array, shape: readonly number[]): void;
+  /**
+   * Optional, for attention patterns: the buffer this recorder keeps the pattern in, in its own packed layout.
+   * When it returns one, the forward pass writes the pattern straight there (kernels that can pack never
+   * materialise the full array), and calls record() for that hook only when `fullWanted` (another consumer
+   * behind this recorder wants the full array; the packed copy is not stored twice).
+   */
+  packedPattern?(name: string): { readonly packed: PackedPattern; readonly fullWanted: boolean } | undefined;
 }
 
 /** A recorder that keeps copies of every hook whose name passes `filter`, keyed by name (a small ActivationCache). */

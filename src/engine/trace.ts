@@ -12,6 +12,7 @@ import { EngineError } from './errors';
 import { finalNorm, positionBias, recomputeCrossHeads, recomputeHeads, unembedRows, unembedSummary, type AttnHeads, type LoadedModel, type StackOutput } from './forward';
 import { hookName, type Recorder } from './hooks';
 import { rankOf, topIndices } from './analysis/predictions';
+import type { PackedPattern } from './kernels/types';
 import { rowNorms, scaleInPlace, softmax64 } from './ops';
 
 /**
@@ -48,6 +49,12 @@ export class PatternStore {
   }
   private rowLength(q: number): number {
     return this.causal ? q + 1 : this.nk;
+  }
+  /** An empty packed buffer for layer `layer`, now the stored one: the caller fills it (see PackedPattern). */
+  reserve(layer: number): PackedPattern {
+    const out = this.precision === 'f32' ? new Float32Array(this.heads * this.perHead) : new Uint16Array(this.heads * this.perHead);
+    this.data[layer] = out;
+    return { triangle: this.causal, out };
   }
   /** Stores layer `layer`'s pattern [heads, nq, nk]. */
   set(layer: number, pattern: Float32Array): void {
@@ -127,6 +134,8 @@ export class StackRecorder implements Recorder {
   readonly causal: boolean;
   private readonly names = new Map<string, { kind: 'pattern' | 'cross' | 'resid'; layer: number }>();
   private readonly extra?: Recorder;
+  /** Pattern hooks written straight into the store (packedPattern). */
+  private readonly direct = new Set<string>();
   constructor(o: StackRecorderOptions) {
     this.stack = o.stack;
     this.causal = o.causal;
@@ -142,10 +151,17 @@ export class StackRecorder implements Recorder {
   wants(name: string): boolean {
     return this.names.has(name) || (this.extra?.wants(name) ?? false);
   }
+  packedPattern(name: string): { packed: PackedPattern; fullWanted: boolean } | undefined {
+    const hit = this.names.get(name);
+    if (hit?.kind !== 'pattern' || (this.causal && this.patterns.nq !== this.patterns.nk)) return undefined;
+    this.direct.add(name);
+    return { packed: this.patterns.reserve(hit.layer), fullWanted: this.extra?.wants(name) ?? false };
+  }
   record(name: string, data: Float32Array, shape: readonly number[]): void {
     const hit = this.names.get(name);
-    if (hit?.kind === 'pattern') this.patterns.set(hit.layer, data);
-    else if (hit?.kind === 'cross') this.crossPatterns?.set(hit.layer, data);
+    if (hit?.kind === 'pattern') {
+      if (!this.direct.has(name)) this.patterns.set(hit.layer, data); // else already written, packed
+    } else if (hit?.kind === 'cross') this.crossPatterns?.set(hit.layer, data);
     else if (hit?.kind === 'resid') this.residPre[hit.layer] = data.slice();
     if (this.extra?.wants(name)) this.extra.record(name, data, shape);
   }

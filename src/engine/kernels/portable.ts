@@ -1,6 +1,6 @@
 import { applyActivation, gatedActivation, normRows, softmaxRows } from '../ops';
 import { checkGemmArgs } from './check';
-import type { AttentionArgs, Kernels } from './types';
+import { packRow, type AttentionArgs, type Kernels } from './types';
 
 /** Straightforward loops, ordered for sequential memory access. The reference every faster path is checked against. */
 export const portableKernels: Kernels = {
@@ -60,7 +60,8 @@ export function portableAttention(x: AttentionArgs): void {
       const at = (h * nq + i) * nk;
       x.scores?.set(row, at);
       softmaxRows(row, 1, nk);
-      x.pattern.set(row, at);
+      x.pattern?.set(row, at);
+      if (x.packed) packRow(x.packed, h, i, nq, nk, row);
       const z = x.z.subarray((h * nq + i) * d, (h * nq + i + 1) * d);
       z.fill(0);
       for (let j = 0; j < nk; j++) {

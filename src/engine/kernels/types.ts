@@ -65,10 +65,34 @@ export interface AttentionArgs {
   readonly nq: number;
   readonly nk: number;
   readonly d: number;
-  /** Outputs: pattern [heads, nq, nk], z [heads, nq, d], and the masked scores [heads, nq, nk] when given. */
-  readonly pattern: Float32Array;
+  /** Outputs: z [heads, nq, d]; the pattern [heads, nq, nk] and/or its packed form; the masked scores [heads, nq, nk] when given. */
   readonly z: Float32Array;
+  readonly pattern?: Float32Array;
+  readonly packed?: PackedPattern;
   readonly scores?: Float32Array;
+}
+
+/**
+ * An attention pattern in the layout a trace stores it: per head, either every row (nq·nk values) or, for causal
+ * self-attention over the same positions (nq = nk), the lower triangle row by row (nq(nq+1)/2 values); float32,
+ * or uint16 fixed point (round(p · 65535), half up).
+ */
+export interface PackedPattern {
+  readonly triangle: boolean;
+  readonly out: Float32Array | Uint16Array;
+}
+
+/** Values per head of a packed pattern. */
+export function packedPerHead(p: { readonly triangle: boolean }, nq: number, nk: number): number {
+  return p.triangle ? (nq * (nq + 1)) / 2 : nq * nk;
+}
+
+/** Writes one softmax row (query i of head h, nk values) into its place in a packed pattern. */
+export function packRow(p: PackedPattern, h: number, i: number, nq: number, nk: number, row: Float32Array): void {
+  const len = p.triangle ? i + 1 : nk;
+  const at = h * packedPerHead(p, nq, nk) + (p.triangle ? (i * (i + 1)) / 2 : i * nk);
+  if (p.out instanceof Float32Array) p.out.set(row.subarray(0, len), at);
+  else for (let j = 0; j < len; j++) p.out[at + j] = row[j] * 65535 + 0.5; // a Uint16Array store truncates
 }
 
 export interface LogitSummaryRequest {

@@ -326,3 +326,41 @@ describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path
     expect(() => kernels.logitSummary?.(random(8, 43), big, 1, 8, 9000, undefined, { top: 5, temperature: 1, targets: Int32Array.of(9000) })).toThrow(/target/);
   });
 });
+
+describe.each(withAttention)('attention with a packed pattern on path $path', ({ path, k: kernels }) => {
+  /** The packed layout of a full pattern, the way the trace's PatternStore packs it in JavaScript. */
+  function packReference(full: Float32Array, H: number, n: number, triangle: boolean, u16: boolean): Float32Array | Uint16Array {
+    const per = triangle ? (n * (n + 1)) / 2 : n * n;
+    const out = u16 ? new Uint16Array(H * per) : new Float32Array(H * per);
+    for (let h = 0; h < H; h++) {
+      for (let i = 0; i < n; i++) {
+        const len = triangle ? i + 1 : n;
+        const at = h * per + (triangle ? (i * (i + 1)) / 2 : i * n);
+        for (let j = 0; j < len; j++) out[at + j] = u16 ? full[(h * n + i) * n + j] * 65535 + 0.5 : full[(h * n + i) * n + j];
+      }
+    }
+    return out;
+  }
+
+  it.each([
+    [12, 40, true, false], [12, 40, true, true], [4, 33, false, false], [4, 33, false, true],
+    [12, 600, true, true], // 17 MB of scores: runs in groups of heads
+  ])('heads=%i n=%i triangle=%s uint16=%s: equals packing the full pattern, z unchanged', (H, n, triangle, u16) => {
+    const d = 8;
+    const q = random(H * n * d, 5 + n); const kT = random(H * d * n, 6); const v = random(H * n * d, 7);
+    const mask = new Float32Array(n * n);
+    if (triangle) for (let i = 0; i < n; i++) mask.fill(-Infinity, i * n + i + 1, (i + 1) * n);
+    const full = new Float32Array(H * n * n); const z1 = new Float32Array(H * n * d);
+    kernels.attention?.({ q, kT, v, mask, maskHeads: 1, heads: H, nq: n, nk: n, d, pattern: full, z: z1 });
+    const per = triangle ? (n * (n + 1)) / 2 : n * n;
+    const out = u16 ? new Uint16Array(H * per) : new Float32Array(H * per).fill(NaN);
+    const z2 = new Float32Array(H * n * d);
+    kernels.attention?.({ q, kT, v, mask, maskHeads: 1, heads: H, nq: n, nk: n, d, packed: { triangle, out }, z: z2 });
+    expect(z2).toEqual(z1);
+    const want = packReference(full, H, n, triangle, u16);
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(out[i] - want[i]));
+    // uint16: float32 vs float64 rounding of p·65535 + 0.5 may differ by one step at a .5 boundary.
+    expect(worst, `${path} packed max diff`).toBeLessThanOrEqual(u16 ? 1 : 0);
+  });
+});
