@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const kernels = new Proxy(inner, {
     get(target, prop, recv) {
       const v = Reflect.get(target, prop, recv);
-      if (typeof v !== 'function' || prop === 'prepareWeight' || prop === 'adoptWeight') return typeof v === 'function' ? v.bind(target) : v;
+      if (typeof v !== 'function' || prop === 'prepareWeight' || prop === 'packWeight') return typeof v === 'function' ? v.bind(target) : v;
       return (...args: unknown[]) => {
         const t0 = performance.now();
         const r = (v as (...a: unknown[]) => unknown).apply(target, args);
