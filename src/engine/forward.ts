@@ -12,7 +12,7 @@ import type { Kernels, LogitSummary, LogitSummaryRequest } from './kernels/types
 import { addInPlace, applyRope, mergeHeads, ropeInvFreq, scaleInPlace, splitHeads } from './ops';
 import { reserveCache, type KVCache } from './kvcache';
 import { relativeBucket } from './positional';
-import type { AttnWeights, BlockWeights, Linear, MlpWeights, ModelWeights, Norm, StackWeights } from './weights';
+import type { AttnWeights, BlockWeights, EmbeddingSource, Linear, MlpWeights, ModelWeights, Norm, StackWeights } from './weights';
 
 /** Everything the forward pass reads: config, canonical weights, kernels, and tables derived once at load. */
 export interface LoadedModel {
@@ -23,15 +23,27 @@ export interface LoadedModel {
   readonly invFreq?: Float64Array;
 }
 
-/** Derives load-time tables and tells the kernels which matrices are constant right-hand sides (they may pre-pack them). */
-export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels): LoadedModel {
+/**
+ * Derives load-time tables and tells the kernels which matrices are constant right-hand sides (they may pre-pack
+ * them). When the kernels keep the unembedding packed and it is the token embedding itself (tied), the in-memory
+ * table is dropped for `tiedEmbeddings` (rows read on demand), so the model holds one copy of it, not two.
+ */
+export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels, tiedEmbeddings?: EmbeddingSource): LoadedModel {
   const linears = [w.encoder, w.decoder].flatMap((s) => s?.blocks ?? []).flatMap((b) =>
     [b.attn, b.crossAttn].flatMap((a) => (a ? [a.q, a.k, a.v, a.o] : [])).concat([b.mlp.in, b.mlp.out], b.mlp.gate ? [b.mlp.gate] : []));
   if (w.mlmHead) linears.push(w.mlmHead.dense);
   // Weights the loader already packed are handles (length 0); others may still be packed here (a second copy).
   for (const l of linears) if (l.w.length > 0) kernels.prepareWeight?.(l.w, l.nIn, l.nOut, true);
-  kernels.prepareWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
-  return { cfg, w, kernels, invFreq: cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta, cfg.rope_scaling) : undefined };
+  const invFreq = cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta, cfg.rope_scaling) : undefined;
+  const tied = w.W_E === w.W_U;
+  // Without a row source for a tied table the embedding must stay in memory: then keep the unembedding as it is
+  // (prepared, not handed over), since it is the same array.
+  const W_U = tied && !tiedEmbeddings ? undefined : kernels.packWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
+  if (!W_U) {
+    kernels.prepareWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
+    return { cfg, w, kernels, invFreq };
+  }
+  return { cfg, w: { ...w, W_U, W_E: tied && tiedEmbeddings ? tiedEmbeddings : w.W_E }, kernels, invFreq };
 }
 
 export interface RunOptions {
@@ -87,8 +99,10 @@ export function embed(m: LoadedModel, ids: ArrayLike<number>, startPos: number, 
   for (let t = 0; t < n; t++) {
     const id = ids[t];
     if (!Number.isInteger(id) || id < 0 || id >= V) throw new EngineError('BAD_INPUT', `Token id ${id} at position ${t} is outside the vocabulary (0…${V - 1}).`);
-    x.set(m.w.W_E.subarray(id * d, (id + 1) * d), t * d);
   }
+  const table = m.w.W_E;
+  if (table instanceof Float32Array) for (let t = 0; t < n; t++) x.set(table.subarray(ids[t] * d, (ids[t] + 1) * d), t * d);
+  else table.readRows(ids, x);
   scaleInPlace(x, embed_scale);
   emit(o, 'embed', 0, x, [n, d], prefix);
   if (m.w.W_pos) {

@@ -3,7 +3,8 @@
  * no worker specifics; large outputs are typed arrays. The worker wraps this; the CLI and tests call it directly.
  */
 import { adapterFor, architectureOf } from './architectures';
-import { openCheckpoint } from './checkpoint';
+import { openCheckpoint, type Checkpoint } from './checkpoint';
+import { FileEmbeddingRows } from './embeddingFile';
 import type { ModelConfig } from './config';
 import { EngineError } from './errors';
 import { forwardDecoder, forwardEncoder, prepareModel, type LoadedModel, type RunOptions } from './forward';
@@ -15,7 +16,7 @@ import { positionalScheme, type PositionalScheme } from './positional';
 import { loadTargetTokenizer } from './targetTokenizer';
 import { loadTokenizer, type TextTokenizer, type TokenizedText } from './tokenizer';
 import { PATTERN_F32_BUDGET, PatternStore, StackRecorder, Trace, type PatternPrecision } from './trace';
-import { assembleWeights, loadCanonicalTensors } from './weights';
+import { assembleWeights, loadCanonicalTensors, type WeightMapping } from './weights';
 
 export interface ModelInfo {
   readonly dir: string;
@@ -110,7 +111,7 @@ export class Model {
       try {
         const pack = kernels.packWeight ? (w: Float32Array, k: number, n: number) => kernels.packWeight?.(w, k, n, true) : undefined;
         const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, adapter.weights(cfg, ckpt.names()), adapter.ignore(cfg), pack);
-        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels);
+        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedEmbeddingRows(ckpt, adapter.weights(cfg, ckpt.names())));
         const info: ModelInfo = {
           dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
           d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
@@ -241,6 +242,17 @@ export class Model {
   positionTable(): Float32Array | undefined {
     return this.loaded.w.W_pos;
   }
+}
+
+/**
+ * A file row source for the token embedding when the unembedding is the same checkpoint tensor (tied) and it is
+ * stored as plain F32 (no slicing or conversion needed to read one row); undefined otherwise.
+ */
+function tiedEmbeddingRows(ckpt: Checkpoint, mapping: WeightMapping): FileEmbeddingRows | undefined {
+  const plain = (e: WeightMapping[string] | undefined) => (typeof e === 'string' ? e : e && !e.slice && !e.transpose && !e.reshape ? e.from : undefined);
+  const from = plain(mapping['embed.W_E']);
+  const info = from !== undefined && from === plain(mapping['unembed.W_U']) ? ckpt.info(from) : undefined;
+  return info?.dtype === 'F32' && info.shape.length === 2 ? new FileEmbeddingRows(info) : undefined;
 }
 
 export function loadModel(dir: string, opts: LoadOptions = {}): Model {

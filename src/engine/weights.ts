@@ -30,8 +30,15 @@ export interface BlockWeights {
   readonly mlp: MlpWeights;
 }
 export interface StackWeights { readonly blocks: BlockWeights[]; readonly lnFinal?: Norm; readonly relBias?: Float32Array }
+/** A token embedding table read row by row on demand instead of held in memory (see embeddingFile.ts). */
+export interface EmbeddingSource {
+  readonly rows: number;
+  /** Rows `ids` (each already checked to be in 0…rows-1) into out [ids.length, d_model]. */
+  readRows(ids: ArrayLike<number>, out: Float32Array): void;
+}
+
 export interface ModelWeights {
-  readonly W_E: Float32Array;
+  readonly W_E: Float32Array | EmbeddingSource;
   readonly W_pos?: Float32Array;
   readonly W_type?: Float32Array;
   readonly embedLn?: Norm;
