@@ -331,9 +331,10 @@ export class Trace {
   }
 
   /**
-   * Unembeds positions 0…count-1 in chunks into one reused buffer and, per row, takes the top-k and fills the
-   * next-token stats (when not computed yet; only at temperature 1). Top-k ids, ranks and the actual next
-   * token's logit are read off the logits; the softmax (the kernels', float32, vectorised) then runs in place.
+   * Top-k at positions 0…count-1, filling the next-token stats on the way (when not computed yet; only at
+   * temperature 1): from the kernels' native logit summary when they have one, else from the logits in chunks
+   * of one reused buffer (top-k ids, ranks and the next token's logit read off the logits, then the kernels'
+   * float32 softmax in place).
    */
   private scanLogits(count: number, k: number, temperature: number): TopToken[][] {
     if (!this.hasHead) throw new EngineError('BAD_INPUT', 'This side of the model has no language-model head (encoder of an encoder-decoder).');
@@ -348,28 +349,30 @@ export class Trace {
       stats.surprisalNats[t] = nats;
       stats.surprisalBits[t] = nats / Math.LN2;
     };
+    // Natively summarised where the kernels can (the logits never reach JavaScript; the kernels block the rows) …
+    const all = Array.from({ length: count }, (_, t) => t);
+    const want = { top: Math.max(1, k), temperature, targets: Int32Array.from(all, (t) => Math.max(0, next(t))) };
+    const summary = count > 0 ? unembedSummary(this.model, this.finalHidden, all, want) : undefined;
+    if (summary) {
+      const kk = summary.topIds.length / count;
+      for (let t = 0; t < count; t++) {
+        const lse = summary.logSumExp[t];
+        if (k > 0) {
+          top.push(Array.from({ length: Math.min(k, kk) }, (_, j) => {
+            const id = summary.topIds[t * kk + j];
+            const logit = summary.topLogits[t * kk + j];
+            return { id, token: this.idToToken(id), prob: Math.exp(logit / temperature - lse), logit };
+          }));
+        }
+        if (next(t) >= 0) setStats(t, lse - summary.targetLogit[t], summary.targetRank[t]);
+      }
+      if (stats) this.nextStats = stats;
+      return top;
+    }
+    // … else from the logits in row chunks, with the kernels' softmax (float32, vectorised) in place on a reused buffer.
     const chunk = Math.max(1, Math.min(count, Math.floor(LOGITS_CHUNK_BYTES / (4 * V))));
     for (let start = 0; start < count; start += chunk) {
       const rows = Array.from({ length: Math.min(chunk, count - start) }, (_, i) => start + i);
-      // Natively summarised where the kernels can (the logits never reach JavaScript) …
-      const want = { top: Math.max(1, k), temperature, targets: Int32Array.from(rows, (t) => Math.max(0, next(t))) };
-      const summary = unembedSummary(this.model, this.finalHidden, rows, want);
-      if (summary) {
-        const kk = summary.topIds.length / rows.length;
-        rows.forEach((t, i) => {
-          const lse = summary.logSumExp[i];
-          if (k > 0) {
-            top.push(Array.from({ length: Math.min(k, kk) }, (_, j) => {
-              const id = summary.topIds[i * kk + j];
-              const logit = summary.topLogits[i * kk + j];
-              return { id, token: this.idToToken(id), prob: Math.exp(logit / temperature - lse), logit };
-            }));
-          }
-          if (next(t) >= 0) setStats(t, lse - summary.targetLogit[i], summary.targetRank[i]);
-        });
-        continue;
-      }
-      // … else from the logits, with the kernels' softmax (float32, vectorised) in place on a reused buffer.
       const logits = unembedRows(this.model, this.finalHidden, rows, logitsBuffer(this.model, chunk * V).subarray(0, rows.length * V));
       const picks = rows.map((t, i) => {
         const row = logits.subarray(i * V, (i + 1) * V);

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../../src/engine/checkpoint';
 import { FileEmbeddingRows } from '../../../src/engine/embeddingFile';
+import { portableKernels } from '../../../src/engine/kernels/portable';
 import { tryKernels } from '../../../src/engine/kernels/select';
 import { loadModel } from '../../../src/engine/model';
 import { modelDir } from '../../support/fixtures';
@@ -49,7 +50,7 @@ describe.skipIf(typeof onnx === 'string')('a tied model on kernels that pack the
   it('keeps no in-memory embedding table, traces like the portable path, and reports a weights file changed after loading', async () => {
     const dir = copyModel('tiny-random-gpt2');
     const model = loadModel(dir, { kernels: 'onnx' });
-    const reference = loadModel(dir, { kernels: 'portable' });
+    const reference = loadModel(dir, { kernels: portableKernels }); // an object: TE_KERNELS does not override it
     try {
       expect(model.loaded.w.W_E).not.toBeInstanceOf(Float32Array); // rows come from the file
       expect(reference.loaded.w.W_E).toBeInstanceOf(Float32Array);

@@ -51,8 +51,24 @@ type AttentionVariant = 'full' | 'tri-f32' | 'tri-u16' | 'rows-f32' | 'rows-u16'
 
 /** A transposed weight with at least this many rows is an unembedding: its session also computes log-sum-exp. */
 const VOCAB_ROWS = 8192;
-/** Bytes of logits per run of such a session (its [rows, n] intermediates are kept between runs). */
-const LSE_CHUNK_BYTES = 8 << 20;
+/**
+ * Bytes of logits per run of such a session (its [rows, n] intermediates are kept between runs). Each run streams
+ * the whole packed unembedding (154 MB for GPT-2) from memory, so fewer, larger runs are faster: 128 GPT-2 rows
+ * take two runs of 64.
+ */
+const LSE_CHUNK_BYTES = 16 << 20;
+
+/** Row blocks of at most `max` rows, as even as possible: [start, rows][]. */
+function rowBlocks(m: number, max: number): [number, number][] {
+  const count = Math.ceil(m / max);
+  const blocks: [number, number][] = [];
+  for (let i = 0, r0 = 0; i < count; i++) {
+    const rows = Math.ceil((m - r0) / (count - i));
+    blocks.push([r0, rows]);
+    r0 += rows;
+  }
+  return blocks;
+}
 
 /**
  * y = A·Wᵀ + C; for unembeddings the graph also summarises each row of y next to the product, so the [M, n]
@@ -266,8 +282,7 @@ export class OnnxKernels implements Kernels {
       return out;
     }
     // Row blocks of A give row blocks of Y, so each run writes its own contiguous slice of `out`.
-    for (let r0 = 0; r0 < m; r0 += entry.lseRows) {
-      const rows = Math.min(entry.lseRows, m - r0);
+    for (const [r0, rows] of rowBlocks(m, entry.lseRows)) {
       entry.session.run({ ...this.feeds(a.subarray(r0 * k), rows, k, n, bias), ...this.summaryFeeds(rows, 1, 1, undefined) }, this.fetches(out.subarray(r0 * n), rows, n), {});
     }
     return out;
@@ -284,8 +299,7 @@ export class OnnxKernels implements Kernels {
     const T = this.rt.Tensor;
     const s = { logSumExp: new Float32Array(m), topLogits: new Float32Array(m * top), targetLogit: new Float32Array(m), rank: new Float32Array(m) };
     const topIds = new BigInt64Array(m * top);
-    for (let r0 = 0; r0 < m; r0 += entry.lseRows) {
-      const rows = Math.min(entry.lseRows, m - r0);
+    for (const [r0, rows] of rowBlocks(m, entry.lseRows)) {
       entry.session.run({ ...this.feeds(a.subarray(r0 * k), rows, k, n, bias), ...this.summaryFeeds(rows, top, want.temperature, want.targets.subarray(r0, r0 + rows)) }, {
         LSE: new T('float32', s.logSumExp.subarray(r0, r0 + rows), [rows, 1]),
         TOPV: new T('float32', s.topLogits.subarray(r0 * top, (r0 + rows) * top), [rows, top]),
