@@ -292,8 +292,8 @@ describe('portableAttention', () => {
 });
 
 describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path', ({ path, k: kernels }) => {
-  it.each([[1, 1, 5], [300, 1, 5], [300, 0.7, 20], [7, 2.5, 1]])('m=%i, temperature %f, top %i: matches the logits matmulT returns (log-sum-exp in float64), across row chunks', (m, temperature, top) => {
-    const [k, n] = [8, 9000]; // a vocabulary-sized weight; 300 rows cross the session's row chunks
+  it.each([[1, 1, 5], [1000, 1, 5], [1000, 0.7, 20], [7, 2.5, 1]])('m=%i, temperature %f, top %i: matches the logits matmulT returns (log-sum-exp in float64), across row blocks', (m, temperature, top) => {
+    const [k, n] = [8, 9000]; // a vocabulary-sized weight; 1000 rows take two row blocks (≤ 32 MB of logits each)
     const w = random(n * k, 31).map((x) => x * 6); // logits up to ~±50: the max shift matters
     const bias = random(n, 32);
     const handle = kernels.packWeight?.(w, k, n, true);
@@ -307,12 +307,15 @@ describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path
     let worst = 0;
     for (let i = 0; i < m; i++) {
       const row = logits.subarray(i * n, (i + 1) * n);
-      const order = Array.from(row.keys()).sort((x, y) => row[y] - row[x] || x - y);
-      expect(Array.from(s!.topIds.subarray(i * top, (i + 1) * top)), `${path} top ids row ${i}`).toEqual(order.slice(0, top));
-      expect(Array.from(s!.topLogits.subarray(i * top, (i + 1) * top))).toEqual(order.slice(0, top).map((j) => row[j]));
       expect(s!.targetLogit[i]).toBe(row[targets[i]]);
       expect(s!.targetRank[i]).toBe(row.filter((x) => x > row[targets[i]]).length);
-      const max = row[order[0]] / temperature;
+      if (i % 37 === 0 || i === m - 1 || i === m / 2 - 1 || i === m / 2) { // sorting every row would take seconds
+        const order = Array.from(row.keys()).sort((x, y) => row[y] - row[x] || x - y);
+        expect(Array.from(s!.topIds.subarray(i * top, (i + 1) * top)), `${path} top ids row ${i}`).toEqual(order.slice(0, top));
+        expect(Array.from(s!.topLogits.subarray(i * top, (i + 1) * top))).toEqual(order.slice(0, top).map((j) => row[j]));
+      }
+      let max = -Infinity;
+      for (const x of row) max = Math.max(max, x / temperature);
       const want = max + Math.log(row.reduce((acc, x) => acc + Math.exp(x / temperature - max), 0));
       worst = Math.max(worst, Math.abs(s!.logSumExp[i] - want));
     }
