@@ -16,9 +16,9 @@ import type { PackedPattern } from './kernels/types';
 import { rowNorms, scaleInPlace, softmax64 } from './ops';
 
 /**
- * Logits are computed in row chunks of at most this many bytes, into one buffer per model kept for the next
- * trace: large enough that the unembedding GEMM runs at full speed (128 GPT-2 rows in one product), small
- * enough to bound memory at any length; reusing it avoids faulting in fresh pages on every trace.
+ * Where the kernels cannot summarise logits natively, they are computed in row chunks of at most this many bytes
+ * (41 GPT-2 rows), into one buffer per model kept for the next trace: bounded memory at any length, and no fresh
+ * pages to fault in on every trace.
  */
 const LOGITS_CHUNK_BYTES = 8 << 20;
 const logitsScratch = new WeakMap<LoadedModel, Float32Array>();
