@@ -107,7 +107,7 @@ export interface LogitSummaryRequest {
 /** Per row of logits ℓ: shapes [m], or [m, top] for the best entries. */
 export interface LogitSummary {
   /** log Σ exp(ℓ / temperature). */
-  readonly logSumExp: Float32Array;
+  readonly logSumExp: Float64Array;
   readonly topIds: Int32Array;
   /** ℓ at topIds (not divided by the temperature). */
   readonly topLogits: Float32Array;

@@ -1,6 +1,6 @@
 // The decoder-only fixture comparisons (stories260K, tiny-random-gpt2) on every kernel path, through the engine
-// facade, against the float64 references: logits, every layer's attention and residual, top-5 next tokens, and
-// the greedy continuation. (test/unit/engine/forward.fixtures.test.ts covers every model on one path; run it with
+// facade, against the float64 references: logits, every layer's attention (float32 and uint16-stored) and residual,
+// top-5 next tokens (per position and all at once), next-token rank and probability, and the greedy continuation. (test/unit/engine/forward.fixtures.test.ts covers every model on one path; run it with
 // TE_KERNELS=<path> for the rest.)
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../../src/engine/model';
@@ -40,6 +40,22 @@ describe.each(paths)('kernel path %s', (path) => {
         }
         checkClose(diffs, label, 'resid', t.finalHidden, ref(tensors, 'resid.final'), `${c.name} resid.final`);
         c.top_next?.forEach((want, p) => checkTop5(diffs, label, t.topK(p, 5), want, `${c.name} top_next[${p}]`));
+        // The views' path: top-5 at every position in one pass (natively summarised where the kernels can, e.g.
+        // ONNX Runtime with GPT-2's 50,257-token vocabulary), and the actual next token's rank and probability.
+        const every = t.topKEverywhere(5);
+        c.top_next?.forEach((want, p) => checkTop5(diffs, label, every[p], want, `${c.name} topKEverywhere[${p}]`));
+        const stats = t.nextTokenStats();
+        c.top_next?.forEach((top5, p) => {
+          const hit = top5.findIndex((x) => x.id === c.input_ids[p + 1]);
+          if (p >= c.input_ids.length - 1 || hit < 0) return;
+          expect(stats.rank[p], `${c.name} rank at ${p}`).toBe(hit);
+          expect(Math.abs(stats.prob[p] - top5[hit].prob), `${c.name} prob at ${p}`).toBeLessThan(1e-5);
+        });
+        // Long inputs keep uint16 patterns (written packed by kernels that can): still within the attention tolerance.
+        const q = await model.trace(c.text, { patternPrecision: 'u16' });
+        for (let l = 0; l < q.nLayers; l++) {
+          checkClose(diffs, `${label} u16`, 'attn', attnRows(q.patternLayer(l), q.nHeads, q.n, q.n, c.attn_query_positions), ref(tensors, `attn.${l}`), `${c.name} u16 attn.${l}`);
+        }
         if (c.generate_greedy) {
           const g = await model.generateFromIds(c.generate_greedy.prompt_ids, { maxNewTokens: c.generate_greedy.new_ids.length });
           expect(g.newIds).toEqual(c.generate_greedy.new_ids);

@@ -319,7 +319,8 @@ describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path
       const want = max + Math.log(row.reduce((acc, x) => acc + Math.exp(x / temperature - max), 0));
       worst = Math.max(worst, Math.abs(s!.logSumExp[i] - want));
     }
-    expect(worst, `${path} max |lse − float64|`).toBeLessThan(1e-5 * Math.max(1, 60 / temperature));
+    // Summed in float64: left are the float32 rounding of ℓ / T (logits up to ~50 here) and of each exp.
+    expect(worst, `${path} max |lse − float64|`).toBeLessThan(temperature === 1 ? 1e-6 : 4e-6);
   });
 
   it('is undefined for a weight that is not a packed unembedding, and checks its targets', () => {

@@ -93,8 +93,8 @@ class Writer {
 export type Dim = number | string;
 
 /** Element types our graphs use (TensorProto.DataType numbers below). */
-export type ElemType = 'float' | 'uint16' | 'int32' | 'int64';
-const ELEM_TYPE: Record<ElemType, number> = { float: 1, uint16: 4, int32: 6, int64: 7 };
+export type ElemType = 'float' | 'uint16' | 'int32' | 'int64' | 'double';
+const ELEM_TYPE: Record<ElemType, number> = { float: 1, uint16: 4, int32: 6, int64: 7, double: 11 };
 
 export interface ValueInfo {
   readonly name: string;

@@ -16,6 +16,7 @@ export interface OrtTensorConstructor {
   new (type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensor;
   new (type: 'int32', data: Int32Array, dims: readonly number[]): OrtTensor;
   new (type: 'uint16', data: Uint16Array, dims: readonly number[]): OrtTensor;
+  new (type: 'float64', data: Float64Array, dims: readonly number[]): OrtTensor;
   new (type: 'int64', data: BigInt64Array, dims: readonly number[]): OrtTensor;
 }
 
