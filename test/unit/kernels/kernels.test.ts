@@ -293,7 +293,7 @@ describe('portableAttention', () => {
 
 describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path', ({ path, k: kernels }) => {
   it.each([[1, 1, 5], [1000, 1, 5], [1000, 0.7, 20], [7, 2.5, 1]])('m=%i, temperature %f, top %i: matches the logits matmulT returns (log-sum-exp in float64), across row blocks', (m, temperature, top) => {
-    const [k, n] = [8, 9000]; // a vocabulary-sized weight; 1000 rows take two row blocks (≤ 32 MB of logits each)
+    const [k, n] = [8, 9000]; // a vocabulary-sized weight; 1000 rows take three row blocks (≤ 16 MB of logits each)
     const w = random(n * k, 31).map((x) => x * 6); // logits up to ~±50: the max shift matters
     const bias = random(n, 32);
     const handle = kernels.packWeight?.(w, k, n, true);
@@ -309,7 +309,7 @@ describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path
       const row = logits.subarray(i * n, (i + 1) * n);
       expect(s!.targetLogit[i]).toBe(row[targets[i]]);
       expect(s!.targetRank[i]).toBe(row.filter((x) => x > row[targets[i]]).length);
-      if (i % 37 === 0 || i === m - 1 || i === m / 2 - 1 || i === m / 2) { // sorting every row would take seconds
+      if (i % 37 === 0 || i === m - 1 || i === 333 || i === 334) { // block edges; sorting every row would take seconds
         const order = Array.from(row.keys()).sort((x, y) => row[y] - row[x] || x - y);
         expect(Array.from(s!.topIds.subarray(i * top, (i + 1) * top)), `${path} top ids row ${i}`).toEqual(order.slice(0, top));
         expect(Array.from(s!.topLogits.subarray(i * top, (i + 1) * top))).toEqual(order.slice(0, top).map((j) => row[j]));

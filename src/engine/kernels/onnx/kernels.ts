@@ -54,9 +54,9 @@ const VOCAB_ROWS = 8192;
 /**
  * Bytes of logits per run of such a session (its [rows, n] intermediates are kept between runs). Each run streams
  * the whole packed unembedding (154 MB for GPT-2) from memory, so fewer, larger runs are faster: 128 GPT-2 rows
- * take one run (166 at most).
+ * take two runs of 64; a float64 copy of the exponentials is the largest intermediate.
  */
-const LSE_CHUNK_BYTES = 32 << 20;
+const LSE_CHUNK_BYTES = 16 << 20;
 
 /** Row blocks of at most `max` rows, as even as possible: [start, rows][]. */
 function rowBlocks(m: number, max: number): [number, number][] {
