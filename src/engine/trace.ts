@@ -12,7 +12,7 @@ import { EngineError } from './errors';
 import { finalNorm, positionBias, recomputeCrossHeads, recomputeHeads, unembedRows, unembedSummary, type AttnHeads, type LoadedModel, type StackOutput } from './forward';
 import { hookName, type Recorder } from './hooks';
 import { rankOf, topIndices } from './analysis/predictions';
-import type { PackedPattern } from './kernels/types';
+import { packedPerHead, packRow, type PackedPattern } from './kernels/types';
 import { rowNorms, scaleInPlace, softmax64 } from './ops';
 
 /**
@@ -38,11 +38,11 @@ export class PatternStore {
   private readonly data: (Float32Array | Uint16Array | undefined)[];
   readonly perHead: number;
   constructor(readonly layers: number, readonly heads: number, readonly nq: number, readonly nk: number, readonly causal: boolean, readonly precision: PatternPrecision) {
-    this.perHead = causal ? (nq * (nq + 1)) / 2 : nq * nk;
+    this.perHead = packedPerHead({ triangle: causal }, nq, nk);
     this.data = new Array(layers).fill(undefined);
   }
   static bytesFor(layers: number, heads: number, nq: number, nk: number, causal: boolean, precision: PatternPrecision): number {
-    return layers * heads * (causal ? (nq * (nq + 1)) / 2 : nq * nk) * (precision === 'f32' ? 4 : 2);
+    return layers * heads * packedPerHead({ triangle: causal }, nq, nk) * (precision === 'f32' ? 4 : 2);
   }
   private rowStart(q: number): number {
     return this.causal ? (q * (q + 1)) / 2 : q * this.nk;
@@ -56,32 +56,12 @@ export class PatternStore {
     this.data[layer] = out;
     return { triangle: this.causal, out };
   }
-  /** Stores layer `layer`'s pattern [heads, nq, nk]. */
+  /** Stores layer `layer`'s pattern [heads, nq, nk], packed the same way kernels pack it (packRow). */
   set(layer: number, pattern: Float32Array): void {
-    this.data[layer] = this.precision === 'f32' ? this.packF32(pattern) : this.packU16(pattern);
-  }
-  private packF32(pattern: Float32Array): Float32Array {
-    const packed = new Float32Array(this.heads * this.perHead);
+    const packed = this.reserve(layer);
     for (let h = 0; h < this.heads; h++) {
-      for (let q = 0; q < this.nq; q++) {
-        const src = (h * this.nq + q) * this.nk;
-        packed.set(pattern.subarray(src, src + this.rowLength(q)), h * this.perHead + this.rowStart(q));
-      }
+      for (let q = 0; q < this.nq; q++) packRow(packed, h, q, this.nq, this.nk, pattern.subarray((h * this.nq + q) * this.nk, (h * this.nq + q + 1) * this.nk));
     }
-    return packed;
-  }
-  /** Fixed point, round half up: weights are in [0, 1], and a Uint16Array store truncates (x·65535 + 0.5). */
-  private packU16(pattern: Float32Array): Uint16Array {
-    const packed = new Uint16Array(this.heads * this.perHead);
-    for (let h = 0; h < this.heads; h++) {
-      for (let q = 0; q < this.nq; q++) {
-        const src = (h * this.nq + q) * this.nk;
-        const dst = h * this.perHead + this.rowStart(q);
-        const len = this.rowLength(q);
-        for (let j = 0; j < len; j++) packed[dst + j] = pattern[src + j] * 65535 + 0.5;
-      }
-    }
-    return packed;
   }
   /** Query row q of head h at layer l → [nk] (zeros above the diagonal for causal patterns). */
   row(layer: number, head: number, q: number, out = new Float32Array(this.nk)): Float32Array {
