@@ -110,8 +110,9 @@ export class Model {
       const kernels = typeof opts.kernels === 'object' ? opts.kernels : selectKernels({ prefer: opts.kernels ?? 'auto' });
       try {
         const pack = kernels.packWeight ? (w: Float32Array, k: number, n: number) => kernels.packWeight?.(w, k, n, true) : undefined;
-        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, adapter.weights(cfg, ckpt.names()), adapter.ignore(cfg), pack);
-        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedEmbeddingRows(ckpt, adapter.weights(cfg, ckpt.names())));
+        const mapping = adapter.weights(cfg, ckpt.names());
+        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), pack);
+        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedEmbeddingRows(ckpt, mapping));
         const info: ModelInfo = {
           dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
           d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
