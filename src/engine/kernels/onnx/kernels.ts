@@ -40,7 +40,7 @@ interface PackedWeight {
   readonly transposed: boolean;
   readonly probe: Float32Array;
   /** Registered under a zero-length handle (packWeight): the packed copy is the only one. */
-  readonly adopted: boolean;
+  readonly viaHandle: boolean;
   /** Rows per run when the session also computes log-sum-exp (unembeddings): bounds its intermediates. */
   readonly lseRows?: number;
 }
@@ -189,15 +189,15 @@ export class OnnxKernels implements Kernels {
   }
 
   private gemm(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transposed: boolean, bias: Float32Array | undefined, out: Float32Array): Float32Array {
-    const adopted = b.length === 0 ? this.packed.get(b) : undefined;
-    if (adopted?.adopted) {
-      if (adopted.k !== k || adopted.n !== n || adopted.transposed !== transposed) {
-        throw new RangeError(`${transposed ? 'matmulT' : 'matmul'}: packed weight handle is k=${adopted.k} n=${adopted.n}${adopted.transposed ? ' (transposed)' : ''}, used as k=${k} n=${n}${transposed ? ' (transposed)' : ''}`);
+    const held = b.length === 0 ? this.packed.get(b) : undefined;
+    if (held?.viaHandle) {
+      if (held.k !== k || held.n !== n || held.transposed !== transposed) {
+        throw new RangeError(`${transposed ? 'matmulT' : 'matmul'}: packed weight handle is k=${held.k} n=${held.n}${held.transposed ? ' (transposed)' : ''}, used as k=${k} n=${n}${transposed ? ' (transposed)' : ''}`);
       }
       checkGemmArgs(transposed ? 'matmulT' : 'matmul', a, EMPTY_OK, m, 0, n, bias, out);
       if (a.length < m * k) throw new RangeError(`${transposed ? 'matmulT' : 'matmul'}: a has ${a.length} values, needs ${m * k}`);
       if (m === 0 || n === 0) return out;
-      return this.runPacked(adopted, a, m, k, n, bias, out);
+      return this.runPacked(held, a, m, k, n, bias, out);
     }
     checkGemmArgs(transposed ? 'matmulT' : 'matmul', a, b, m, k, n, bias, out);
     if (m === 0 || n === 0) return out;
@@ -227,7 +227,7 @@ export class OnnxKernels implements Kernels {
 
   logitSummary(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, want: LogitSummaryRequest): LogitSummary | undefined {
     const entry = this.packed.get(b);
-    if (!entry?.lseRows || entry.k !== k || entry.n !== n || !entry.transposed || (!entry.adopted && !unchanged(b, entry.probe))) return undefined;
+    if (!entry?.lseRows || entry.k !== k || entry.n !== n || !entry.transposed || (!entry.viaHandle && !unchanged(b, entry.probe))) return undefined;
     if (!(want.temperature > 0)) throw new RangeError(`logitSummary: temperature must be > 0, got ${want.temperature}`);
     if (a.length < m * k) throw new RangeError(`logitSummary: a has ${a.length} values, needs ${m * k}`);
     if (want.targets.length < m) throw new RangeError(`logitSummary: ${want.targets.length} targets for ${m} rows`);
@@ -274,7 +274,7 @@ export class OnnxKernels implements Kernels {
   /** The packed session for `b` if it is (or should now become) a pre-packed weight. */
   private packedFor(b: Float32Array, k: number, n: number, transposed: boolean): PackedWeight | undefined {
     const entry = this.packed.get(b);
-    if (entry && !entry.adopted) {
+    if (entry && !entry.viaHandle) {
       if (entry.k === k && entry.n === n && entry.transposed === transposed && unchanged(b, entry.probe)) return entry;
       this.forget(b, entry); // used with another shape or modified: not a constant weight after all
       return undefined;
@@ -297,7 +297,7 @@ export class OnnxKernels implements Kernels {
     const session = this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse)), { threads: this.threads, optimize: false, keepIntermediates: lse }, [{ path: 'weight.bin', data: bytes }]);
     this.live.add(session);
     const lseRows = lse ? Math.max(1, Math.floor(LSE_CHUNK_BYTES / (4 * n))) : undefined;
-    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), adopted: handle !== undefined, lseRows };
+    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), viaHandle: handle !== undefined, lseRows };
     this.packed.set(key, entry);
     return entry;
   }
