@@ -208,6 +208,15 @@ describe('Views (e2e)', function () {
     // the model's top prediction after "<s>" is "▁Once" (reference top_next[0][0], p = 0.784)
     const firstRow = await pred.locator('.te-pred-table tbody tr').first().innerText();
     assert.match(firstRow, /·Once\s*0\.784/);
+    // every column fits the panel: the top-k entries wrap instead of running off its right edge
+    const overflow = await pred.$eval('.te-pred-table', (t) => {
+      const wrap = t.parentElement!;
+      const right = wrap.getBoundingClientRect().right;
+      const entries = [...t.querySelectorAll('ol.te-top li')].map((li) => li.getBoundingClientRect().right);
+      return { scroll: wrap.scrollWidth - wrap.clientWidth, beyond: entries.filter((r) => r > right + 1).length, entries: entries.length };
+    });
+    assert.ok(overflow.entries > 0, 'no top-k entries drawn');
+    assert.deepEqual([overflow.scroll <= 1, overflow.beyond], [true, 0], JSON.stringify(overflow));
     await page.waitForTimeout(300);
     await shot(page, 'views-predictions-light');
   });

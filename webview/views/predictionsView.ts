@@ -120,7 +120,7 @@ export class PredictionsView implements ViewImpl {
     }
     // per-position table
     const table = h('table', { class: 'te-pred-table' },
-      h('thead', {}, h('tr', {}, ...['#', 'token', 'actual next', 'p(next)', 'rank', 'surprisal', `top-${this.k} (T = ${this.temperature})`].map((c) => h('th', { scope: 'col' }, c)))));
+      h('thead', {}, h('tr', {}, ...['#', 'token', 'actual next', 'p(next)', 'rank', 'surprisal (bits)', `top-${this.k} (T = ${this.temperature})`].map((c) => h('th', { scope: 'col' }, c)))));
     const tbody = h('tbody', {});
     seq.tokens.forEach((t, i) => {
       const hasNext = i < p.actualProb.length && i + 1 < seq.tokens.length;
@@ -130,7 +130,7 @@ export class PredictionsView implements ViewImpl {
         h('td', { class: 'te-mono' }, hasNext ? labels[i + 1] : '—'),
         h('td', { class: 'te-num' }, hasNext ? formatValue(p.actualProb[i], 3) : ''),
         h('td', { class: 'te-num' }, hasNext ? String(p.actualRank[i] + 1) : ''),
-        h('td', { class: 'te-num' }, hasNext ? `${p.surprisalBits[i].toFixed(2)} bits` : ''),
+        h('td', { class: 'te-num' }, hasNext ? p.surprisalBits[i].toFixed(2) : ''),
         h('td', {}, this.topList(p.top[i] ?? [], hasNext ? seq.tokens[i + 1].id : undefined)));
       tr.addEventListener('mouseenter', () => { if (t.end > t.start && seq.inEditor) this.ctx.host.notify({ type: 'hoverToken', start: t.start, end: t.end, editor: true }); });
       tr.addEventListener('mouseleave', () => this.ctx.host.notify({ type: 'leaveToken' }));
@@ -171,7 +171,7 @@ export class PredictionsView implements ViewImpl {
     const list = h('ol', { class: 'te-top' });
     for (const e of top) {
       const bar = h('span', { class: 'te-bar' });
-      bar.style.width = `${Math.round(60 * e.prob)}px`;
+      bar.style.setProperty('--p', e.prob.toFixed(4));
       list.append(h('li', { class: e.id === actual ? 'te-actual' : undefined, title: `id ${e.id}  p = ${e.prob.toFixed(6)}` }, h('span', { class: 'te-mono' }, this.label(e)), bar, h('span', { class: 'te-num' }, formatValue(e.prob, 3))));
     }
     return list;
