@@ -7,11 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const GPT2_SMALL = { n_layer: 12, n_embd: 768, n_head: 12, n_inner: 3072, vocab_size: 50257, n_positions: 1024 } as const;
+export type Gpt2Shape = { readonly [K in keyof typeof GPT2_SMALL]: number };
 
 interface TensorSpec { readonly name: string; readonly shape: number[]; readonly init: 'normal' | 'ones' | 'zeros' }
 
-export function gpt2SmallTensors(): TensorSpec[] {
-  const { n_layer: L, n_embd: d, n_inner: f, vocab_size: V, n_positions: P } = GPT2_SMALL;
+export function gpt2Tensors(shape: Gpt2Shape = GPT2_SMALL): TensorSpec[] {
+  const { n_layer: L, n_embd: d, n_inner: f, vocab_size: V, n_positions: P } = shape;
   const t: TensorSpec[] = [
     { name: 'transformer.wte.weight', shape: [V, d], init: 'normal' },
     { name: 'transformer.wpe.weight', shape: [P, d], init: 'normal' },
@@ -45,26 +46,39 @@ function fill(a: Float32Array, init: TensorSpec['init'], seed: number): void {
   }
 }
 
-export function gpt2SmallConfig(): Record<string, unknown> {
+export function gpt2Config(shape: Gpt2Shape = GPT2_SMALL): Record<string, unknown> {
   return {
     architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', activation_function: 'gelu_new',
-    ...GPT2_SMALL, n_ctx: GPT2_SMALL.n_positions, layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256,
+    ...shape, n_ctx: shape.n_positions, layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256,
     scale_attn_weights: true, scale_attn_by_inverse_layer_idx: false, reorder_and_upcast_attn: false,
     tie_word_embeddings: true, torch_dtype: 'float32', use_cache: true,
   };
 }
 
+/** Writes `data` unless the file already holds it (an unchanged folder keeps its modification times). */
+function writeIfChanged(file: string, data: Buffer | string): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  if (fs.existsSync(file) && fs.readFileSync(file).equals(bytes)) return;
+  fs.writeFileSync(file, bytes);
+}
+
 /** Creates (or reuses, when complete) the model folder; returns the bytes of model.safetensors. */
 export function writeGpt2Small(dir: string, tokenizerDir: string): number {
+  return writeGpt2(dir, tokenizerDir, GPT2_SMALL);
+}
+
+/** A GPT-2 of any shape (random weights, the real GPT-2 tokenizer): the bench's model, or a small one for tests. */
+export function writeGpt2(dir: string, tokenizerDir: string, shape: Gpt2Shape): number {
   fs.mkdirSync(dir, { recursive: true });
   const weights = path.join(dir, 'model.safetensors');
   const stamp = path.join(dir, '.complete');
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
-    if (fs.existsSync(path.join(tokenizerDir, f))) fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(tokenizerDir, f)));
+    if (fs.existsSync(path.join(tokenizerDir, f))) writeIfChanged(path.join(dir, f), fs.readFileSync(path.join(tokenizerDir, f)));
   }
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(gpt2SmallConfig(), null, 2));
-  if (fs.existsSync(stamp) && fs.existsSync(weights)) return fs.statSync(weights).size;
-  const specs = gpt2SmallTensors();
+  const config = JSON.stringify(gpt2Config(shape), null, 2);
+  if (fs.existsSync(stamp) && fs.existsSync(weights) && fs.readFileSync(path.join(dir, 'config.json'), 'utf8') === config) return fs.statSync(weights).size;
+  fs.writeFileSync(path.join(dir, 'config.json'), config);
+  const specs = gpt2Tensors(shape);
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
   let offset = 0;
   for (const s of specs) {

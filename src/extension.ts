@@ -22,10 +22,16 @@ export interface TransformerExplorerApi {
 export function activate(context: vscode.ExtensionContext): TransformerExplorerApi {
   const log = vscode.window.createOutputChannel('Transformer Explorer', { log: true });
   let pool: EnginePool | undefined;
+  // Weights kept for fast loading live in the extension's global storage (see src/engine/packCache.ts).
+  const packCache = (): string | undefined =>
+    vscode.workspace.getConfiguration('transformerExplorer').get<boolean>('keepWeightsForFastLoading', true)
+      ? vscode.Uri.joinPath(context.globalStorageUri, 'weights-for-fast-loading').fsPath
+      : undefined;
   const enginePool = (): EnginePool =>
     (pool ??= new EnginePool({
       workerScript: vscode.Uri.joinPath(context.extensionUri, 'dist', 'engine-worker.js').fsPath,
       idleTimeoutMs: 10 * 60_000,
+      packCache: packCache(),
       log: (m) => log.info(`[engine] ${m}`),
     }));
   let client: EngineClient | undefined;
@@ -40,6 +46,9 @@ export function activate(context: vscode.ExtensionContext): TransformerExplorerA
     log,
     session,
     { dispose: () => void pool?.dispose() },
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('transformerExplorer.keepWeightsForFastLoading')) pool?.configure({ packCache: packCache() });
+    }),
     vscode.commands.registerCommand('transformerExplorer.showWelcome', () => {
       WelcomePanel.createOrShow(context, log);
     }),

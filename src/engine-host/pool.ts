@@ -29,6 +29,8 @@ export interface EnginePoolOptions {
   cancelGraceMs?: number;
   /** Retire a worker that has had no request for this long (its models are dropped with it). 0 = never. */
   idleTimeoutMs?: number;
+  /** Folder where workers keep weights between loads (LoadOptions.packCache); none by default. See configure(). */
+  packCache?: string;
   /** Memory limits for each worker (a runaway model fails its worker, not the host). */
   resourceLimits?: ResourceLimits;
   log?: (message: string) => void;
@@ -77,6 +79,7 @@ const CANCEL_SLOTS = 1024;
 
 export class EnginePool {
   private readonly lanes = new Map<string, LaneWorker>();
+  private packCache: string | undefined;
   private readonly generations = new Map<string, number>();
   private readonly byChannel = new Map<string, Pending>();
   private nextId = 1;
@@ -85,6 +88,7 @@ export class EnginePool {
   private readonly log: (message: string) => void;
 
   constructor(private readonly options: EnginePoolOptions) {
+    this.packCache = options.packCache;
     this.log = options.log ?? (() => undefined);
   }
 
@@ -133,6 +137,14 @@ export class EnginePool {
     return this.generations.get(lane) ?? 0;
   }
 
+  /** Changes the pack-cache folder (undefined: none) for every worker, running or started later. */
+  configure(settings: { packCache?: string }): void {
+    this.packCache = settings.packCache;
+    for (const lane of this.lanes.values()) {
+      if (!lane.exited) lane.worker.postMessage({ v: WORKER_PROTOCOL_VERSION, kind: 'configure', packCache: this.packCache ?? null } satisfies HostToWorker);
+    }
+  }
+
   /** Number of requests not yet answered, across lanes. */
   get busy(): number {
     let n = 0;
@@ -157,7 +169,7 @@ export class EnginePool {
     const generation = (this.generations.get(name) ?? 0) + 1;
     this.generations.set(name, generation);
     const worker = new Worker(this.options.workerScript, {
-      workerData: { debugOps: this.options.debugOps ?? false },
+      workerData: { debugOps: this.options.debugOps ?? false, packCache: this.packCache ?? '' },
       resourceLimits: this.options.resourceLimits,
     });
     const lane: LaneWorker = { worker, pending: new Map(), generation, exited: false };

@@ -8,7 +8,7 @@
 import type { ModelConfig } from './config';
 import { EngineError } from './errors';
 import { hookName, type AttnKind, type HookKind, type Recorder } from './hooks';
-import type { Kernels, LogitSummary, LogitSummaryRequest } from './kernels/types';
+import type { Kernels, LogitSummary, LogitSummaryRequest, PackedWeightSlot } from './kernels/types';
 import { addInPlace, applyRope, mergeHeads, ropeInvFreq, scaleInPlace, splitHeads } from './ops';
 import { reserveCache, type KVCache } from './kvcache';
 import { relativeBucket } from './positional';
@@ -27,18 +27,25 @@ export interface LoadedModel {
  * Derives load-time tables and tells the kernels which matrices are constant right-hand sides (they may pre-pack
  * them). When the kernels keep the unembedding packed and it is the token embedding itself (tied), the in-memory
  * table is dropped for `tiedEmbeddings` (rows read on demand), so the model holds one copy of it, not two.
+ * An unembedding the loader already restored arrives as a handle (length 0); a tied embedding then arrives as an
+ * empty placeholder, replaced by `tiedEmbeddings`. `unembedSlot` is where a newly packed unembedding is saved.
  */
-export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels, tiedEmbeddings?: EmbeddingSource): LoadedModel {
+export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels, tiedEmbeddings?: EmbeddingSource, unembedSlot?: PackedWeightSlot): LoadedModel {
   const linears = [w.encoder, w.decoder].flatMap((s) => s?.blocks ?? []).flatMap((b) =>
     [b.attn, b.crossAttn].flatMap((a) => (a ? [a.q, a.k, a.v, a.o] : [])).concat([b.mlp.in, b.mlp.out], b.mlp.gate ? [b.mlp.gate] : []));
   if (w.mlmHead) linears.push(w.mlmHead.dense);
   // Weights the loader already packed are handles (length 0); others may still be packed here (a second copy).
   for (const l of linears) if (l.w.length > 0) kernels.prepareWeight?.(l.w, l.nIn, l.nOut, true);
   const invFreq = cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta, cfg.rope_scaling) : undefined;
+  if (w.W_U.length === 0 && cfg.d_vocab * cfg.d_model > 0) {
+    const placeholder = !(w.W_E instanceof Float32Array) || w.W_E.length > 0 ? undefined : tiedEmbeddings;
+    if (w.W_E instanceof Float32Array && w.W_E.length === 0 && !placeholder) throw new Error('prepareModel: an empty token embedding needs a row source');
+    return { cfg, w: placeholder ? { ...w, W_E: placeholder } : w, kernels, invFreq };
+  }
   const tied = w.W_E === w.W_U;
   // Without a row source for a tied table the embedding must stay in memory: then keep the unembedding as it is
   // (prepared, not handed over), since it is the same array.
-  const W_U = tied && !tiedEmbeddings ? undefined : kernels.packWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
+  const W_U = tied && !tiedEmbeddings ? undefined : kernels.packWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true, unembedSlot);
   if (!W_U) {
     kernels.prepareWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
     return { cfg, w, kernels, invFreq };

@@ -16,6 +16,7 @@ import { positionalScheme, type PositionalScheme } from './positional';
 import { loadTargetTokenizer } from './targetTokenizer';
 import { loadTokenizer, type TextTokenizer, type TokenizedText } from './tokenizer';
 import { PATTERN_F32_BUDGET, PatternStore, StackRecorder, Trace, type PatternPrecision } from './trace';
+import { openPackCache, type PackCache } from './packCache';
 import { assembleWeights, loadCanonicalTensors, type WeightMapping } from './weights';
 
 export interface ModelInfo {
@@ -47,6 +48,12 @@ export interface LoadOptions {
    * env TE_KERNELS overrides a preference).
    */
   readonly kernels?: Kernels | KernelPreference;
+  /**
+   * A folder where kernels that pre-pack weights (onnx) keep them for fast loading (see packCache.ts): the first
+   * load of a model writes them in a form the kernels open directly, later loads open those instead of reading
+   * and converting the checkpoint. Default: none.
+   */
+  readonly packCache?: string;
 }
 
 export interface TraceOptions extends RunOptions {
@@ -109,10 +116,15 @@ export class Model {
       const ownKernels = typeof opts.kernels !== 'object';
       const kernels = typeof opts.kernels === 'object' ? opts.kernels : selectKernels({ prefer: opts.kernels ?? 'auto' });
       try {
-        const pack = kernels.packWeight ? (w: Float32Array, k: number, n: number) => kernels.packWeight?.(w, k, n, true) : undefined;
         const mapping = adapter.weights(cfg, ckpt.names());
-        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), pack);
-        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedEmbeddingRows(ckpt, mapping));
+        const cache = packCacheFor(opts.packCache, dir, kernels, mapping);
+        const slot = cache ? (name: string) => cache.slot(name) : () => undefined;
+        const pack = kernels.packWeight ? (w: Float32Array, k: number, n: number, name: string) => kernels.packWeight?.(w, k, n, true, slot(name)) : undefined;
+        const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string) => kernels.restoreWeight?.(k, n, true, cache.slot(name)) : undefined;
+        const tiedRows = tiedEmbeddingRows(ckpt, mapping);
+        const presets = restore ? restoredUnembedding(cfg, mapping, tiedRows, restore) : undefined;
+        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), { pack, restore, presets });
+        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedRows, slot('unembed.W_U'));
         const info: ModelInfo = {
           dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
           d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
@@ -249,6 +261,31 @@ export class Model {
  * A file row source for the token embedding when the unembedding is the same checkpoint tensor (tied) and it is
  * stored as plain F32 (no slicing or conversion needed to read one row); undefined otherwise.
  */
+/** The model's folder of kept weights, when asked for and the kernels can use one; never fails the load. */
+function packCacheFor(root: string | undefined, dir: string, kernels: Kernels, mapping: WeightMapping): PackCache | undefined {
+  if (!root || !kernels.restoreWeight || !kernels.packedLayoutId) return undefined;
+  try {
+    return openPackCache(root, dir, kernels.packedLayoutId, mapping);
+  } catch (e) {
+    console.warn(`[engine] weights are not kept for fast loading in ${root}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * The unembedding opened from the kept weights, as loader presets. A tied table is only skipped when its embedding
+ * rows can come from the file instead (the placeholder prepareModel swaps for them); otherwise the table is
+ * read anyway and the unembedding packed from it as usual.
+ */
+function restoredUnembedding(cfg: ModelConfig, mapping: WeightMapping, tiedRows: FileEmbeddingRows | undefined, restore: (k: number, n: number, name: string) => Float32Array | undefined): Map<string, Float32Array> | undefined {
+  const source = (e: WeightMapping[string] | undefined) => (typeof e === 'string' ? e : e?.from);
+  const tied = source(mapping['unembed.W_U']) === source(mapping['embed.W_E']);
+  if (tied && !tiedRows) return undefined;
+  const handle = restore(cfg.d_model, cfg.d_vocab, 'unembed.W_U');
+  if (!handle) return undefined;
+  return new Map(tied ? [['unembed.W_U', handle], ['embed.W_E', new Float32Array(0)]] : [['unembed.W_U', handle]]);
+}
+
 function tiedEmbeddingRows(ckpt: Checkpoint, mapping: WeightMapping): FileEmbeddingRows | undefined {
   const plain = (e: WeightMapping[string] | undefined) => (typeof e === 'string' ? e : e && !e.slice && !e.transpose && !e.reshape ? e.from : undefined);
   const from = plain(mapping['embed.W_E']);

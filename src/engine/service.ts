@@ -82,7 +82,11 @@ export class EngineService {
   private readonly traces = new Map<string, StoredTrace>();
   private nextTrace = 1;
 
-  constructor(private readonly kernels?: () => Kernels | Promise<Kernels>) {}
+  constructor(
+    private readonly kernels?: () => Kernels | Promise<Kernels>,
+    /** Folder for weights kept between loads (LoadOptions.packCache); used by loads from then on. */
+    public packCache?: string,
+  ) {}
 
   async load(dir: string): Promise<ModelSummary> {
     const model = await this.modelFor(dir);
@@ -210,7 +214,7 @@ export class EngineService {
     this.model = undefined; // drop the old weights before loading new ones
     this.traces.clear();
     const kernels = this.kernels ? await this.kernels() : undefined;
-    this.model = loadModel(dir, { kernels });
+    this.model = loadModel(dir, { kernels, packCache: this.packCache });
     return this.model;
   }
 

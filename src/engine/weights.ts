@@ -173,7 +173,16 @@ export function isLinearWeight(canonical: string): boolean {
  * that stands for it from then on, or undefined to keep the array. The array's memory is the loader's again
  * afterwards (see Kernels.packWeight).
  */
-export type PackWeight = (w: Float32Array, k: number, n: number) => Float32Array | undefined;
+export type PackWeight = (w: Float32Array, k: number, n: number, canonical: string) => Float32Array | undefined;
+/** The handle of a linear weight [n, k] packed by an earlier load, or undefined to read and pack it. */
+export type RestoreWeight = (k: number, n: number, canonical: string) => Float32Array | undefined;
+
+export interface LoadTensorOptions {
+  readonly pack?: PackWeight;
+  readonly restore?: RestoreWeight;
+  /** Canonical tensors supplied by the caller (e.g. a restored unembedding handle): their sources are not read for them. */
+  readonly presets?: ReadonlyMap<string, Float32Array>;
+}
 
 /** A few buffers reused for every packed weight, so loading touches each page of weights about once. */
 class LoadScratch {
@@ -193,7 +202,8 @@ class LoadScratch {
  * With `pack`, linear weights go to the kernels as they are read (through reused buffers) instead of being
  * kept as arrays: the map then holds their handles.
  */
-export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping: WeightMapping, ignore: readonly RegExp[], pack?: PackWeight): LoadedTensors {
+export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping: WeightMapping, ignore: readonly RegExp[], opts: LoadTensorOptions = {}): LoadedTensors {
+  const { pack, restore, presets } = opts;
   const expected = canonicalShapes(cfg);
   for (const name of Object.keys(mapping)) {
     if (!expected.has(name)) throw new EngineError('INTERNAL', `The ${cfg.family} adapter maps "${name}", which this config does not use.`);
@@ -204,11 +214,16 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
   const usesLeft = new Map<string, number>();
   for (const e of Object.values(mapping)) { const from = typeof e === 'string' ? e : e.from; usesLeft.set(from, (usesLeft.get(from) ?? 0) + 1); }
   // Scratch sized for the largest linear weight; the raw buffer holds at most one live checkpoint tensor.
-  const scratch = pack ? new LoadScratch(Math.max(0, ...[...expected].filter(([n]) => isLinearWeight(n)).map(([, sh]) => sh[0] * sh[1]))) : undefined;
+  const scratch = pack || restore ? new LoadScratch(Math.max(0, ...[...expected].filter(([n]) => isLinearWeight(n)).map(([, sh]) => sh[0] * sh[1]))) : undefined;
   let rawInScratch: string | undefined;
   let turn = 0;
   const tensors = new Map<string, Float32Array>();
   let paramCount = 0;
+  const counted = new Set<string>();
+  const countParams = (from: string, values: number) => {
+    if (!counted.has(from)) paramCount += values;
+    counted.add(from);
+  };
   for (const [name, shape] of expected) {
     const entry = mapping[name];
     if (entry === undefined) throw new EngineError('INTERNAL', `The ${cfg.family} adapter does not map canonical tensor "${name}".`);
@@ -217,6 +232,19 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
       throw new EngineError('BAD_CHECKPOINT', `Checkpoint tensor "${src.from}" (for ${name}, expected ${fmt(shape)}) is missing from ${ckpt.dir}.`);
     }
     const packs = scratch !== undefined && isLinearWeight(name);
+    // A weight packed by an earlier load (or given by the caller) needs no read; its source's shape was checked then.
+    const ready = presets?.get(name) ?? (packs ? restore?.(shape[1], shape[0], name) : undefined);
+    if (ready) {
+      tensors.set(name, ready);
+      countParams(src.from, ckpt.shape(src.from).reduce((a, b) => a * b, 1));
+      const left = (usesLeft.get(src.from) ?? 1) - 1;
+      usesLeft.set(src.from, left);
+      if (left === 0) {
+        raw.delete(src.from);
+        if (src.from === rawInScratch) rawInScratch = undefined;
+      }
+      continue;
+    }
     let data = raw.get(src.from);
     if (!data) {
       const count = ckpt.shape(src.from).reduce((a, b) => a * b, 1);
@@ -224,7 +252,7 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
       data = ckpt.read(src.from, intoScratch ? scratch.get(0, count) : undefined);
       if (intoScratch) rawInScratch = src.from;
       raw.set(src.from, data);
-      paramCount += data.length;
+      countParams(src.from, data.length);
     }
     const alloc = packs ? (n: number) => scratch.get(1 + (turn++ % 2), n) : undefined;
     const got = sliceAndTranspose(data, ckpt.shape(src.from), src, name, alloc);
@@ -236,7 +264,7 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
       throw new EngineError('BAD_CHECKPOINT',
         `Tensor "${src.from}" has shape ${fmt(ckpt.shape(src.from))}${src.slice || src.transpose ? ` (${fmt(gotBeforeTranspose)} after slicing)` : ''} but ${name} needs ${fmt(want)}.`);
     }
-    const handle = packs ? pack?.(got.data, shape[1], shape[0]) : undefined;
+    const handle = packs ? pack?.(got.data, shape[1], shape[0], name) : undefined;
     // A kept tensor must not live in a scratch buffer the next weight overwrites.
     const inScratch = src.from === rawInScratch && got.data.buffer === data.buffer;
     tensors.set(name, handle ?? (packs || inScratch ? got.data.slice() : got.data));

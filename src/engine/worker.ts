@@ -6,10 +6,13 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { collectTransferables, isHostToWorker, WORKER_PROTOCOL_VERSION, type WorkerToHost } from '../protocol/worker';
 import { createOperations, type OperationContext } from './operations';
 import { EngineError } from './errors';
+import { EngineService } from './service';
 
 if (!parentPort) throw new Error('engine-worker must run inside a worker thread');
 const port = parentPort;
-const operations = createOperations({ debugOps: Boolean((workerData as { debugOps?: boolean } | undefined)?.debugOps) });
+const init = (workerData ?? {}) as { debugOps?: unknown; packCache?: unknown };
+const service = new EngineService(undefined, typeof init.packCache === 'string' && init.packCache !== '' ? init.packCache : undefined);
+const operations = createOperations({ debugOps: Boolean(init.debugOps), service });
 let cancelFlags: Int32Array | undefined;
 
 function send(msg: WorkerToHost, transfer: ArrayBuffer[] = []): void {
@@ -23,6 +26,10 @@ port.on('message', async (raw: unknown) => {
   }
   if (raw.kind === 'init') {
     cancelFlags = new Int32Array(raw.cancelFlags);
+    return;
+  }
+  if (raw.kind === 'configure') {
+    service.packCache = raw.packCache ?? undefined;
     return;
   }
   const { id, op, args, cancelSlot } = raw;

@@ -30,7 +30,15 @@ export interface WorkerInit {
   readonly cancelFlags: SharedArrayBuffer;
 }
 
-export type HostToWorker = WorkerRequest | WorkerInit;
+/** Engine settings that may change while the worker runs (applied to models loaded afterwards). */
+export interface WorkerConfigure {
+  readonly v: typeof WORKER_PROTOCOL_VERSION;
+  readonly kind: 'configure';
+  /** Folder for weights kept between loads (LoadOptions.packCache), or null for none. */
+  readonly packCache: string | null;
+}
+
+export type HostToWorker = WorkerRequest | WorkerInit | WorkerConfigure;
 
 export interface WorkerResult {
   readonly v: typeof WORKER_PROTOCOL_VERSION;
@@ -89,6 +97,8 @@ export function isHostToWorker(x: unknown): x is HostToWorker {
         typeof x.cancelSlot === 'number' && Number.isInteger(x.cancelSlot) && x.cancelSlot >= -1;
     case 'init':
       return x.cancelFlags instanceof SharedArrayBuffer;
+    case 'configure':
+      return x.packCache === null || (typeof x.packCache === 'string' && x.packCache.length > 0 && x.packCache.length <= 4096 && !x.packCache.includes('\0'));
     default:
       return false;
   }

@@ -45,9 +45,23 @@ export interface Kernels {
    * weight into the same few buffers this way, and the model holds one copy of its weights instead of two.
    * Paths that keep no copy return undefined (keep using `b`).
    */
-  packWeight?(b: Float32Array, k: number, n: number, transposed: boolean): Float32Array | undefined;
+  packWeight?(b: Float32Array, k: number, n: number, transposed: boolean, slot?: PackedWeightSlot): Float32Array | undefined;
+  /**
+   * Paths that can keep weights on disk for fast loading name what the kept files depend on here (runtime
+   * version, CPU): they are only used where this is the same. With a `slot`, packWeight also writes the weight
+   * there, and restoreWeight returns the handle of a weight an earlier load wrote there (undefined when absent,
+   * damaged or unusable: then read and pack the weight as usual).
+   */
+  readonly packedLayoutId?: string;
+  restoreWeight?(k: number, n: number, transposed: boolean, slot: PackedWeightSlot): Float32Array | undefined;
   /** Releases native resources (sessions, memory) the path holds; the kernels must not be used afterwards. */
   dispose?(): void;
+}
+
+/** Where a weight is kept between loads: a folder per model and layout id, and a file-name key. */
+export interface PackedWeightSlot {
+  readonly dir: string;
+  readonly key: string;
 }
 
 /** Shapes are row-major and contiguous; `heads` query heads (GQA callers expand k and v to every head). */

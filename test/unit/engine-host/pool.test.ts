@@ -3,6 +3,11 @@ import { threadId } from 'node:worker_threads';
 import { EnginePool } from '../../../src/engine-host/pool';
 import { EngineError } from '../../../src/engine/errors';
 import { buildWorkerForTests } from '../../support/buildWorker';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tryKernels } from '../../../src/engine/kernels/select';
+import { modelDir } from '../../support/fixtures';
 
 let workerScript = '';
 beforeAll(async () => { workerScript = await buildWorkerForTests(); });
@@ -20,6 +25,26 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 describe('EnginePool', () => {
+  // The workers pick their kernels themselves (TE_KERNELS applies there): only the onnx path keeps weights.
+  it.skipIf(typeof tryKernels('onnx', 1) === 'string' || !['', 'auto', 'onnx'].includes(process.env.TE_KERNELS ?? ''))('keeps weights for fast loading where it is configured to, from the next load on', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'te-pool-cache-'));
+    try {
+      const entries = (name: string) => (fs.existsSync(path.join(root, name)) ? fs.readdirSync(path.join(root, name)).flatMap((f) => fs.readdirSync(path.join(root, name, f))) : []);
+      const p = make({ packCache: path.join(root, 'a') });
+      await p.request('model.load', { dir: modelDir('stories260K') });
+      expect(entries('a')).toContain('unembed.W_U.probe'); // [512, 64]: packed, so kept
+      p.configure({ packCache: path.join(root, 'b') });
+      await p.request('model.load', { dir: modelDir('tiny-random-gpt2') });
+      expect(entries('b')).toContain('unembed.W_U.probe');
+      p.configure({});
+      await p.request('model.load', { dir: modelDir('stories260K') });
+      expect(fs.readdirSync(root).sort()).toEqual(['a', 'b']);
+      expect(fs.readdirSync(path.join(root, 'a'))).toHaveLength(1);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('answers ping from a separate thread', async () => {
     const r = await make().ping();
     expect(r.threadId).not.toBe(threadId);

@@ -9,6 +9,7 @@ import { openCheckpoint } from '../../../src/engine/checkpoint';
 import { FileEmbeddingRows } from '../../../src/engine/embeddingFile';
 import { portableKernels } from '../../../src/engine/kernels/portable';
 import { tryKernels } from '../../../src/engine/kernels/select';
+import type { Kernels } from '../../../src/engine/kernels/types';
 import { loadModel } from '../../../src/engine/model';
 import { modelDir } from '../../support/fixtures';
 
@@ -49,7 +50,8 @@ const onnx = tryKernels('onnx', 2);
 describe.skipIf(typeof onnx === 'string')('a tied model on kernels that pack the unembedding', () => {
   it('keeps no in-memory embedding table, traces like the portable path, and reports a weights file changed after loading', async () => {
     const dir = copyModel('tiny-random-gpt2');
-    const model = loadModel(dir, { kernels: 'onnx' });
+    const kernels = tryKernels('onnx', 2) as Kernels; // an object, so a TE_KERNELS override does not apply
+    const model = loadModel(dir, { kernels });
     const reference = loadModel(dir, { kernels: portableKernels }); // an object: TE_KERNELS does not override it
     try {
       expect(model.loaded.w.W_E).not.toBeInstanceOf(Float32Array); // rows come from the file
@@ -67,7 +69,7 @@ describe.skipIf(typeof onnx === 'string')('a tied model on kernels that pack the
       fs.rmSync(file);
       await expect(model.trace(text)).rejects.toMatchObject({ code: 'BAD_CHECKPOINT', message: expect.stringMatching(/can no longer be opened/) });
     } finally {
-      model.dispose();
+      kernels.dispose?.();
       reference.dispose();
     }
   });

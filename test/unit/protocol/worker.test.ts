@@ -5,6 +5,8 @@ describe('worker protocol guards', () => {
   it('accepts well-formed messages', () => {
     expect(isHostToWorker({ v, kind: 'request', id: 1, op: 'ping', args: null, cancelSlot: 1 })).toBe(true);
     expect(isHostToWorker({ v, kind: 'init', cancelFlags: new SharedArrayBuffer(8) })).toBe(true);
+    expect(isHostToWorker({ v, kind: 'configure', packCache: '/home/u/.vscode/globalStorage/x/weights' })).toBe(true);
+    expect(isHostToWorker({ v, kind: 'configure', packCache: null })).toBe(true);
     expect(isWorkerToHost({ v, kind: 'result', inReplyTo: 1, result: { a: 1 } })).toBe(true);
     expect(isWorkerToHost({ v, kind: 'error', inReplyTo: 1, error: { code: 'X', message: 'm' } })).toBe(true);
     expect(isWorkerToHost({ v, kind: 'progress', inReplyTo: 1, stage: 'layer', done: 1, total: 2 })).toBe(true);
@@ -21,6 +23,10 @@ describe('worker protocol guards', () => {
     { v, kind: 'request', id: 1, op: 'ping', args: null, cancelSlot: -2 },
     { v, kind: 'init', cancelFlags: new ArrayBuffer(8) },
     { v, kind: 'bogus' },
+    { v, kind: 'configure' },
+    { v, kind: 'configure', packCache: '' },
+    { v, kind: 'configure', packCache: 7 },
+    { v, kind: 'configure', packCache: 'a\0b' },
   ])('host→worker rejects %j', (m) => expect(isHostToWorker(m)).toBe(false));
 
   it.each([

@@ -12,11 +12,13 @@
 import { checkGemmArgs } from '../check';
 import { portableKernels } from '../portable';
 import type { Activation, NormKind } from '../../config';
-import type { AttentionArgs, Kernels, LogitSummary, LogitSummaryRequest } from '../types';
+import type { AttentionArgs, Kernels, LogitSummary, LogitSummaryRequest, PackedWeightSlot } from '../types';
 import { OrtAttention } from './attention';
+import { cpuSignature } from './cpu';
 import { OrtElementwise } from './elementwise';
 import { encodeModel, type GraphSpec } from './proto';
-import type { NativeSession, OrtRuntime, OrtTensor } from './runtime';
+import type { NativeSession, OrtRuntime, OrtSessionOptions, OrtTensor } from './runtime';
+import { openSaved, probeRow, saveAndOpen } from './savedWeights';
 
 export interface OnnxKernelOptions {
   /** Intra-op threads per session (counting the caller). Default 1. */
@@ -73,11 +75,11 @@ function rowBlocks(m: number, max: number): [number, number][] {
  * sum of 50,257 terms drifted by up to 1e-5 relative, ReduceLogSumExp by 5e-5), the top K of y, y[target] and its
  * rank (how many entries exceed it). A run fetches Y or the summaries.
  */
-function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean, lse: boolean): GraphSpec {
+function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean, lse: boolean, externalFile = 'weight.bin'): GraphSpec {
   const gemm = { op: 'Gemm', inputs: ['A', 'W', 'C'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } };
   // The weight stays out of the model bytes: ORT copies it from our array while the session is created
   // (then packs it and drops the copy), so w's memory may be reused as soon as this returns.
-  const initializers = [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: w, externalFile: 'weight.bin' }];
+  const initializers = [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: w, externalFile }];
   const inputs = [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }];
   if (!lse) return { name: 'packed_gemm', nodes: [gemm], initializers, inputs, outputs: [{ name: 'Y', dims: ['M', n] }] };
   const axis1 = { axes: { ints: [1] }, keepdims: { int: 1 } };
@@ -122,6 +124,7 @@ function unchanged(b: Float32Array, probe: Float32Array): boolean {
 
 export class OnnxKernels implements Kernels {
   readonly name = 'onnx';
+  readonly packedLayoutId: string;
   private readonly threads: number;
   private readonly prepack: boolean;
   private readonly packed = new WeakMap<Float32Array, PackedWeight>();
@@ -129,6 +132,7 @@ export class OnnxKernels implements Kernels {
   private readonly dynamic = new Map<boolean, NativeSession>();
   private readonly zeros = new Map<number, Float32Array>();
   private readonly live = new Set<NativeSession>();
+  private saveFailed = false;
 
   private readonly elementwise: OrtElementwise;
   private readonly attentionGraphs: OrtAttention;
@@ -136,6 +140,7 @@ export class OnnxKernels implements Kernels {
   constructor(private readonly rt: OrtRuntime, options: OnnxKernelOptions = {}) {
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
     this.prepack = options.prepack ?? true;
+    this.packedLayoutId = `onnxruntime-node ${rt.version} ${process.platform}-${process.arch} ${cpuSignature()}`;
     this.elementwise = new OrtElementwise(rt, this.threads);
     this.attentionGraphs = new OrtAttention(rt, this.threads);
   }
@@ -169,14 +174,24 @@ export class OnnxKernels implements Kernels {
   }
 
   prepareWeight(b: Float32Array, k: number, n: number, transposed: boolean): void {
-    if (this.prepack && b.length === k * n && b.length >= MIN_PACKED_ELEMENTS) this.pack(b, k, n, transposed);
+    if (this.packable(b.length, k, n)) this.pack(b, k, n, transposed);
   }
 
-  packWeight(b: Float32Array, k: number, n: number, transposed: boolean): Float32Array | undefined {
-    if (!this.prepack || b.length !== k * n || b.length < MIN_PACKED_ELEMENTS) return undefined;
+  packWeight(b: Float32Array, k: number, n: number, transposed: boolean, slot?: PackedWeightSlot): Float32Array | undefined {
+    if (!this.packable(b.length, k, n)) return undefined;
     // ORT copies the weight while the session is created (and packs it), so b's memory is free again on return.
     const handle = new Float32Array(0);
-    this.pack(b, k, n, transposed, handle);
+    this.pack(b, k, n, transposed, handle, slot);
+    return handle;
+  }
+
+  restoreWeight(k: number, n: number, transposed: boolean, slot: PackedWeightSlot): Float32Array | undefined {
+    if (!this.packable(k * n, k, n)) return undefined;
+    const lse = transposed && n >= VOCAB_ROWS;
+    const session = openSaved(this.rt, slot, this.packedOptions(lse), (s) => this.probeProduct(s, k, n, lse));
+    if (!session) return undefined;
+    const handle = new Float32Array(0);
+    this.register(handle, session, k, n, transposed, EMPTY_OK, true);
     return handle;
   }
 
@@ -287,19 +302,51 @@ export class OnnxKernels implements Kernels {
     return this.pack(b, k, n, transposed);
   }
 
-  /** Packs b into a session, registered under `handle` (packWeight) or under b itself (prepareWeight). */
-  private pack(b: Float32Array, k: number, n: number, transposed: boolean, handle?: Float32Array): PackedWeight {
-    const key = handle ?? b;
+  /**
+   * Packs b into a session, registered under `handle` (packWeight) or under b itself (prepareWeight). With a
+   * slot, b is first written there and the session opened from the file (see savedWeights.ts), so later loads
+   * can open it again without reading the checkpoint.
+   */
+  private pack(b: Float32Array, k: number, n: number, transposed: boolean, handle?: Float32Array, slot?: PackedWeightSlot): PackedWeight {
+    const lse = transposed && n >= VOCAB_ROWS;
+    const options = this.packedOptions(lse);
+    let session: NativeSession | undefined;
+    if (slot && !this.saveFailed) {
+      try {
+        session = saveAndOpen(this.rt, slot, (file) => packedGraph(b, k, n, transposed, lse, file), b, options, (s) => this.probeProduct(s, k, n, lse));
+      } catch (e) {
+        console.warn(`[kernels] weights are not kept for the next load (${(e as Error).message}).`);
+        this.saveFailed = true; // e.g. a full or read-only disk: stop trying for this model
+      }
+    }
+    session ??= this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse)), options, [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);
+    return this.register(handle ?? b, session, k, n, transposed, sampleOf(b), handle !== undefined);
+  }
+
+  private register(key: Float32Array, session: NativeSession, k: number, n: number, transposed: boolean, probe: Float32Array, viaHandle: boolean): PackedWeight {
     const existing = this.packed.get(key);
     if (existing) this.forget(key, existing);
-    const lse = transposed && n >= VOCAB_ROWS;
-    const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    const session = this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse)), { threads: this.threads, optimize: false, keepIntermediates: lse }, [{ path: 'weight.bin', data: bytes }]);
     this.live.add(session);
+    const lse = transposed && n >= VOCAB_ROWS;
     const lseRows = lse ? Math.max(1, Math.floor(LSE_CHUNK_BYTES / (4 * n))) : undefined;
-    const entry: PackedWeight = { session, k, n, transposed, probe: sampleOf(b), viaHandle: handle !== undefined, lseRows };
+    const entry: PackedWeight = { session, k, n, transposed, probe, viaHandle, lseRows };
     this.packed.set(key, entry);
     return entry;
+  }
+
+  private packable(length: number, k: number, n: number): boolean {
+    return this.prepack && length === k * n && length >= MIN_PACKED_ELEMENTS;
+  }
+
+  private packedOptions(lse: boolean): OrtSessionOptions {
+    return { threads: this.threads, optimize: false, keepIntermediates: lse };
+  }
+
+  /** y = probeRow(k)·W through a packed session (the check that a saved weight still computes what it did). */
+  private probeProduct(session: NativeSession, k: number, n: number, lse: boolean): Float32Array {
+    const y = new Float32Array(n);
+    session.run({ ...this.feeds(probeRow(k), 1, k, n, undefined), ...(lse ? this.summaryFeeds(1, 1, 1, undefined) : {}) }, this.fetches(y, 1, n), {});
+    return y;
   }
 
   private forget(b: Float32Array, entry: PackedWeight): void {

@@ -22,6 +22,7 @@ export interface OrtTensorConstructor {
 
 export interface NativeSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
+  loadModel(modelPath: string, options: object): void;
   /** Feeds and pre-allocated fetches by name; writes results into the fetched tensors' buffers. */
   run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor>, options: object): Record<string, OrtTensor>;
   dispose(): void;
@@ -32,6 +33,8 @@ export interface OrtRuntime {
   readonly Tensor: OrtTensorConstructor;
   /** Creates a session from ONNX bytes; `externalData` supplies the files that initializers point at by name. */
   createSession(model: Uint8Array, options: OrtSessionOptions, externalData?: readonly { path: string; data: Uint8Array }[]): NativeSession;
+  /** Opens a model file; ORT maps the external data files it names (beside it) instead of copying them. */
+  openSession(modelPath: string, options: OrtSessionOptions): NativeSession;
 }
 
 export interface OrtSessionOptions {
@@ -69,23 +72,28 @@ export function loadOrtRuntime(): OrtRuntime | Error {
     const bindingModule = req('onnxruntime-node/dist/binding') as BindingModule;
     const pkg = req('onnxruntime-node/package.json') as { version: string };
     bindingModule.initOrt();
+    const sessionOptions = (options: OrtSessionOptions) => ({
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: options.optimize === false ? 'disabled' : 'all',
+      enableCpuMemArena: options.keepIntermediates === true,
+      enableMemPattern: false,
+      // Without this, idle pool threads spin between our many short runs and steal the other core
+      // (measured: two threads became 2.7× slower than one).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
     cached = {
       version: pkg.version,
       Tensor: common.Tensor,
       createSession(model, options, externalData) {
         const s = new bindingModule.binding.InferenceSession();
-        s.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-          intraOpNumThreads: options.threads,
-          interOpNumThreads: 1,
-          executionMode: 'sequential',
-          graphOptimizationLevel: options.optimize === false ? 'disabled' : 'all',
-          enableCpuMemArena: options.keepIntermediates === true,
-          enableMemPattern: false,
-          // Without this, idle pool threads spin between our many short runs and steal the other core
-          // (measured: two threads became 2.7× slower than one).
-          extra: { session: { intra_op: { allow_spinning: '0' } } },
-          ...(externalData ? { externalData } : {}),
-        });
+        s.loadModel(model.buffer, model.byteOffset, model.byteLength, { ...sessionOptions(options), ...(externalData ? { externalData } : {}) });
+        return s;
+      },
+      openSession(modelPath, options) {
+        const s = new bindingModule.binding.InferenceSession();
+        s.loadModel(modelPath, sessionOptions(options));
         return s;
       },
     };

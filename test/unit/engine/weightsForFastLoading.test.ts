@@ -1,0 +1,163 @@
+// Weights kept for fast loading (LoadOptions.packCache, src/engine/packCache.ts, onnx/savedWeights.ts): the first
+// load writes each packed weight's bytes beside a one-node model, later loads open those instead of reading the
+// checkpoint, and what they compute is bit-identical to a load without them. Damaged entries are rewritten, a
+// changed checkpoint gets its own folder, and an unwritable folder only costs the speed-up.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeGpt2 } from '../../../bench/checkpoint';
+import type { Kernels } from '../../../src/engine/kernels/types';
+import { tryKernels } from '../../../src/engine/kernels/select';
+import { probeRow, sameProbe, savedWeightFiles } from '../../../src/engine/kernels/onnx/savedWeights';
+import { loadModel, type Model } from '../../../src/engine/model';
+import { KEEP_MODELS, openPackCache } from '../../../src/engine/packCache';
+import { modelDir } from '../../support/fixtures';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'te-fastload-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** d 128, 2 layers: every linear weight (≥ 16,384 values) and the 50,257-row tied unembedding get packed. */
+const SHAPE = { n_layer: 2, n_embd: 128, n_head: 4, n_inner: 512, vocab_size: 50257, n_positions: 64 };
+const LINEAR_PER_LAYER = 6; // W_Q, W_K, W_V, W_O, mlp.W_in, mlp.W_out
+const TEXT = 'The quick brown fox jumps over the lazy dog, and then it rests.';
+
+/** Fresh onnx kernels that count how weights reached them. */
+function countingKernels(): { kernels: Kernels; packed: string[]; restored: number; dispose(): void } {
+  const inner = tryKernels('onnx', 2);
+  if (typeof inner === 'string') throw new Error(inner);
+  const counts = { packed: [] as string[], restored: 0 };
+  const kernels = new Proxy(inner, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv);
+      if (prop === 'packWeight') {
+        return (b: Float32Array, k: number, n: number, t: boolean, slot?: { key: string }) => {
+          if (slot) counts.packed.push(slot.key);
+          return inner.packWeight!(b, k, n, t, slot as never);
+        };
+      }
+      if (prop === 'restoreWeight') {
+        return (k: number, n: number, t: boolean, slot: { dir: string; key: string }) => {
+          const h = inner.restoreWeight!(k, n, t, slot);
+          if (h) counts.restored++;
+          return h;
+        };
+      }
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { kernels, get packed() { return counts.packed; }, get restored() { return counts.restored; }, dispose: () => inner.dispose?.() };
+}
+
+async function fingerprint(model: Model): Promise<{ prob: number[]; resid: number[] }> {
+  const t = await model.trace(TEXT);
+  return { prob: Array.from(t.nextTokenStats().prob), resid: Array.from(t.resid(model.info.n_layers)) };
+}
+
+const onnx = tryKernels('onnx', 1);
+describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx kernels)', () => {
+  let dir: string;
+  let baseline: { prob: number[]; resid: number[] };
+  beforeAll(async () => {
+    dir = path.join(tmp, 'gpt2-small-shape');
+    writeGpt2(dir, modelDir('gpt2-tokenizer'), SHAPE);
+    const k = countingKernels();
+    const m = loadModel(dir, { kernels: k.kernels });
+    baseline = await fingerprint(m);
+    k.dispose();
+  });
+
+  it('the first load writes every packed weight; the next opens them all and computes exactly the same', async () => {
+    const root = path.join(tmp, 'cache-a');
+    const first = countingKernels();
+    const m1 = loadModel(dir, { kernels: first.kernels, packCache: root });
+    const expected = SHAPE.n_layer * LINEAR_PER_LAYER + 1;
+    expect(first.packed).toHaveLength(expected);
+    expect(first.packed).toContain('unembed.W_U');
+    expect(first.restored).toBe(0);
+    expect(await fingerprint(m1)).toEqual(baseline);
+    first.dispose();
+
+    const [folder] = fs.readdirSync(root);
+    const files = fs.readdirSync(path.join(root, folder));
+    expect(files.filter((f) => f.endsWith('.probe'))).toHaveLength(expected);
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // the unembedding's data file is exactly the tied embedding table, float32
+    expect(fs.statSync(path.join(root, folder, 'unembed.W_U.bin')).size).toBe(SHAPE.vocab_size * SHAPE.n_embd * 4);
+
+    const second = countingKernels();
+    const m2 = loadModel(dir, { kernels: second.kernels, packCache: root });
+    expect(second.restored).toBe(expected);
+    expect(second.packed).toEqual([]);
+    expect(m2.loaded.w.W_E).not.toBeInstanceOf(Float32Array); // tied table: rows come from the checkpoint file
+    expect(m2.info.params).toBe(m1.info.params);
+    expect(await fingerprint(m2)).toEqual(baseline);
+    second.dispose();
+  });
+
+  it('rewrites an entry whose data changed on disk instead of using it', async () => {
+    const root = path.join(tmp, 'cache-b');
+    const first = countingKernels();
+    loadModel(dir, { kernels: first.kernels, packCache: root });
+    first.dispose();
+    const [folder] = fs.readdirSync(root);
+    const bin = path.join(root, folder, 'blocks.1.mlp.W_in.bin');
+    const bytes = fs.readFileSync(bin);
+    new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).fill(0.5, 1000, 2000);
+    fs.writeFileSync(bin, bytes);
+
+    const again = countingKernels();
+    const m = loadModel(dir, { kernels: again.kernels, packCache: root });
+    expect(again.packed).toEqual(['blocks.1.mlp.W_in']);
+    expect(again.restored).toBe(SHAPE.n_layer * LINEAR_PER_LAYER);
+    expect(await fingerprint(m)).toEqual(baseline);
+    again.dispose();
+  });
+
+  it('loads (without the speed-up) when the folder cannot be written', async () => {
+    const blocker = path.join(tmp, 'not-a-folder');
+    fs.writeFileSync(blocker, '');
+    const k = countingKernels();
+    const m = loadModel(dir, { kernels: k.kernels, packCache: path.join(blocker, 'cache') });
+    expect(k.restored).toBe(0);
+    expect(await fingerprint(m)).toEqual(baseline);
+    k.dispose();
+  });
+
+  it('gives a changed checkpoint its own folder and keeps only the most recently used folders', () => {
+    const root = path.join(tmp, 'cache-c');
+    const copy = path.join(tmp, 'copy');
+    fs.mkdirSync(copy);
+    for (const f of fs.readdirSync(dir)) if (fs.statSync(path.join(dir, f)).isFile()) fs.copyFileSync(path.join(dir, f), path.join(copy, f));
+    const mapping = { 'unembed.W_U': 'transformer.wte.weight' };
+    const a = openPackCache(root, copy, 'layout', mapping).folder;
+    expect(openPackCache(root, copy, 'layout', mapping).folder).toBe(a);
+    expect(openPackCache(root, copy, 'another layout', mapping).folder).not.toBe(a);
+    expect(openPackCache(root, copy, 'layout', { 'unembed.W_U': { from: 'transformer.wte.weight', transpose: true } }).folder).not.toBe(a);
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(path.join(copy, 'model.safetensors'), later, later);
+    const b = openPackCache(root, copy, 'layout', mapping).folder;
+    expect(b).not.toBe(a);
+    const folders = fs.readdirSync(root);
+    expect(folders.length).toBeLessThanOrEqual(KEEP_MODELS);
+    expect(folders).toContain(path.basename(b));
+  });
+});
+
+describe('saved weight entries', () => {
+  it('accept only plain file names as keys', () => {
+    expect(savedWeightFiles({ dir: '/x', key: 'blocks.0.attn.W_Q' }).data).toBe(path.join('/x', 'blocks.0.attn.W_Q.bin'));
+    for (const key of ['../escape', '.hidden', 'a/b', '', 'a\\b']) expect(() => savedWeightFiles({ dir: '/x', key })).toThrow(RangeError);
+  });
+
+  it('compare probe products within float32 rounding only', () => {
+    const y = probeRow(300).map((v) => v * 40);
+    const near = y.map((v) => v + 1e-5);
+    const off = Float32Array.from(y);
+    off[123] += 0.01;
+    expect(sameProbe(y, Float32Array.from(y))).toBe(true);
+    expect(sameProbe(y, near)).toBe(true);
+    expect(sameProbe(y, off)).toBe(false);
+    expect(sameProbe(y, y.subarray(1))).toBe(false);
+  });
+});
