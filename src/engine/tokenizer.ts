@@ -51,7 +51,9 @@ export function loadTokenizer(dir: string): TextTokenizer {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new EngineError('BAD_TOKENIZER', `${file} must contain a JSON object.`, hint);
   let native: Tokenizer;
   try {
-    native = Tokenizer.fromString(text);
+    // fromFile, not fromString(text): the addon then reads the bytes itself instead of receiving a 1.3 MB
+    // JavaScript string (GPT-2: 131 ms against 200 ms).
+    native = Tokenizer.fromFile(file);
   } catch (e) {
     // The addon throws plain Errors with serde's message ("unknown variant `Foo`… at line 1 column 40").
     throw new EngineError('BAD_TOKENIZER', `${file} could not be loaded: ${(e as Error).message}`, hint);

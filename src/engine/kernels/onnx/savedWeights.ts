@@ -4,13 +4,14 @@
  * session opened from a model file whose initializer points at a data file beside it has ORT map that file and
  * pack straight from the mapping. So the first load of a model writes each packed weight (as the loader made it:
  * sliced, transposed, float32) to `<key>.bin` with a one-node `<key>.onnx` naming it, and every later load opens
- * those: no checkpoint read, no staging copy (GPT-2 small through the worker pool: 4.3-5.6 s → 1.9-2.5 s here;
+ * those: no checkpoint read, no staging copy (GPT-2 small through the worker pool: 3.9-6.8 s → 1.9-2.1 s here;
  * what remains is mostly the packed copies' fresh pages, ~10 µs per 4 KB page on this VM).
  *
  * ORT can also save its packed bytes (`session.save_external_prepacked_constant_initializers`). We measured and
- * left it: the files double, ORT still packs at load (zeroing a saved weight's bytes zeroed the output, so the
- * saved packing is only found again through the weight), and the products then read the packed bytes from the
- * file mapping, 20-35 % slower per trace than from ORT's heap.
+ * left it: it loads faster (1.1-1.4 s) but the files double, the first load takes 7.6-7.9 s instead of 3.9-4.6 s,
+ * ORT still packs at load (zeroing a saved weight's bytes zeroed the output: the saved packing is found again
+ * through the weight), and the products then read the packed bytes from the file mapping: in three alternating
+ * bench rounds, 128-token traces took 247-262 ms against 217-228 ms, 512-token ones 888-999 against 800-823 ms.
  *
  * An entry is three files: `.bin`, `.onnx`, and `.probe` (the product of a fixed input row, written last, after
  * the session opened: its presence marks a complete entry, and a later load compares its own product with it).
