@@ -38,9 +38,9 @@ export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels
   for (const l of linears) if (l.w.length > 0) kernels.prepareWeight?.(l.w, l.nIn, l.nOut, true);
   const invFreq = cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta, cfg.rope_scaling) : undefined;
   if (w.W_U.length === 0 && cfg.d_vocab * cfg.d_model > 0) {
-    const placeholder = !(w.W_E instanceof Float32Array) || w.W_E.length > 0 ? undefined : tiedEmbeddings;
-    if (w.W_E instanceof Float32Array && w.W_E.length === 0 && !placeholder) throw new Error('prepareModel: an empty token embedding needs a row source');
-    return { cfg, w: placeholder ? { ...w, W_E: placeholder } : w, kernels, invFreq };
+    const placeholder = w.W_E instanceof Float32Array && w.W_E.length === 0;
+    if (placeholder && !tiedEmbeddings) throw new Error('prepareModel: an empty token embedding needs a row source');
+    return { cfg, w: placeholder && tiedEmbeddings ? { ...w, W_E: tiedEmbeddings } : w, kernels, invFreq };
   }
   const tied = w.W_E === w.W_U;
   // Without a row source for a tied table the embedding must stay in memory: then keep the unembedding as it is
@@ -183,16 +183,16 @@ export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array,
 }
 
 /**
- * Attention's work buffers, one set per model, reused by every layer and run: at 512 tokens fresh ones per layer
- * are 150 MB of garbage per trace, the collector's threads then compete with the GEMM threads for the 2nd core,
- * and fresh pages cost ~10 µs each on some VMs. Safe because recorders copy what they keep (Recorder contract)
- * and nothing holds these after a layer.
+ * Work buffers, one per kind and model, reused by every layer and run: at 512 tokens fresh attention buffers per
+ * layer are 150 MB of garbage per trace, the collector's threads then compete with the GEMM threads for the 2nd
+ * core, and fresh pages cost ~10 µs each on some VMs. Safe because recorders copy what they keep (Recorder
+ * contract) and nothing holds these after a layer (or, for 'logits', after a chunk of the trace's logit scan).
  */
-type ScratchKind = 'pattern' | 'keysT' | 'values' | 'mask';
-const attnScratch = new WeakMap<LoadedModel, Map<ScratchKind, Float32Array>>();
-function scratchBuffer(m: LoadedModel, kind: ScratchKind, size: number): Float32Array {
-  let bufs = attnScratch.get(m);
-  if (!bufs) attnScratch.set(m, (bufs = new Map()));
+type ScratchKind = 'pattern' | 'keysT' | 'values' | 'mask' | 'logits';
+const workScratch = new WeakMap<LoadedModel, Map<ScratchKind, Float32Array>>();
+export function scratchBuffer(m: LoadedModel, kind: ScratchKind, size: number): Float32Array {
+  let bufs = workScratch.get(m);
+  if (!bufs) workScratch.set(m, (bufs = new Map()));
   let buf = bufs.get(kind);
   if (!buf || buf.length < size) bufs.set(kind, (buf = new Float32Array(size)));
   return buf.subarray(0, size);

@@ -118,7 +118,7 @@ export class Model {
       try {
         const mapping = adapter.weights(cfg, ckpt.names());
         const cache = packCacheFor(opts.packCache, dir, kernels, mapping);
-        const slot = cache ? (name: string) => cache.slot(name) : () => undefined;
+        const slot = (name: string) => cache?.slot(name);
         const pack = kernels.packWeight ? (w: Float32Array, k: number, n: number, name: string) => kernels.packWeight?.(w, k, n, true, slot(name)) : undefined;
         const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string) => kernels.restoreWeight?.(k, n, true, cache.slot(name)) : undefined;
         const tiedRows = tiedEmbeddingRows(ckpt, mapping);
@@ -257,10 +257,6 @@ export class Model {
   }
 }
 
-/**
- * A file row source for the token embedding when the unembedding is the same checkpoint tensor (tied) and it is
- * stored as plain F32 (no slicing or conversion needed to read one row); undefined otherwise.
- */
 /** The model's folder of kept weights, when asked for and the kernels can use one; never fails the load. */
 function packCacheFor(root: string | undefined, dir: string, kernels: Kernels, mapping: WeightMapping): PackCache | undefined {
   if (!root || !kernels.restoreWeight || !kernels.packedLayoutId) return undefined;
@@ -286,6 +282,10 @@ function restoredUnembedding(cfg: ModelConfig, mapping: WeightMapping, tiedRows:
   return new Map(tied ? [['unembed.W_U', handle], ['embed.W_E', new Float32Array(0)]] : [['unembed.W_U', handle]]);
 }
 
+/**
+ * A file row source for the token embedding when the unembedding is the same checkpoint tensor (tied) and it is
+ * stored as plain F32 (no slicing or conversion needed to read one row); undefined otherwise.
+ */
 function tiedEmbeddingRows(ckpt: Checkpoint, mapping: WeightMapping): FileEmbeddingRows | undefined {
   const plain = (e: WeightMapping[string] | undefined) => (typeof e === 'string' ? e : e && !e.slice && !e.transpose && !e.reshape ? e.from : undefined);
   const from = plain(mapping['embed.W_E']);

@@ -9,7 +9,7 @@
  * per-head q/k/v/z and MLP activations are recomputed from the stored residual when asked for.
  */
 import { EngineError } from './errors';
-import { finalNorm, positionBias, recomputeCrossHeads, recomputeHeads, unembedRows, unembedSummary, type AttnHeads, type LoadedModel, type StackOutput } from './forward';
+import { finalNorm, positionBias, recomputeCrossHeads, recomputeHeads, scratchBuffer, unembedRows, unembedSummary, type AttnHeads, type LoadedModel, type StackOutput } from './forward';
 import { hookName, type Recorder } from './hooks';
 import { rankOf, topIndices } from './analysis/predictions';
 import { packedPerHead, packRow, type PackedPattern } from './kernels/types';
@@ -17,16 +17,10 @@ import { rowNorms, scaleInPlace, softmax64 } from './ops';
 
 /**
  * Where the kernels cannot summarise logits natively, they are computed in row chunks of at most this many bytes
- * (41 GPT-2 rows), into one buffer per model kept for the next trace: bounded memory at any length, and no fresh
- * pages to fault in on every trace.
+ * (41 GPT-2 rows), into the model's 'logits' work buffer (forward.scratchBuffer), kept for the next trace: bounded
+ * memory at any length, and no fresh pages to fault in on every trace.
  */
 const LOGITS_CHUNK_BYTES = 8 << 20;
-const logitsScratch = new WeakMap<LoadedModel, Float32Array>();
-function logitsBuffer(m: LoadedModel, size: number): Float32Array {
-  let buf = logitsScratch.get(m);
-  if (!buf || buf.length < size) logitsScratch.set(m, (buf = new Float32Array(size)));
-  return buf.subarray(0, size);
-}
 
 /** Patterns up to this many bytes are kept exactly (float32); larger ones are quantised to uint16. */
 export const PATTERN_F32_BUDGET = 64 * 1024 * 1024;
@@ -353,7 +347,7 @@ export class Trace {
     const chunk = Math.max(1, Math.min(count, Math.floor(LOGITS_CHUNK_BYTES / (4 * V))));
     for (let start = 0; start < count; start += chunk) {
       const rows = Array.from({ length: Math.min(chunk, count - start) }, (_, i) => start + i);
-      const logits = unembedRows(this.model, this.finalHidden, rows, logitsBuffer(this.model, chunk * V).subarray(0, rows.length * V));
+      const logits = unembedRows(this.model, this.finalHidden, rows, scratchBuffer(this.model, 'logits', rows.length * V));
       const picks = rows.map((t, i) => {
         const row = logits.subarray(i * V, (i + 1) * V);
         const ids = k > 0 ? topIndices(row, k) : [];

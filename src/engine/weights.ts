@@ -224,6 +224,14 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
     if (!counted.has(from)) paramCount += values;
     counted.add(from);
   };
+  /** One canonical tensor less needs `from`: after its last use its raw data (and scratch slot) is released. */
+  const useUp = (from: string) => {
+    const left = (usesLeft.get(from) ?? 1) - 1;
+    usesLeft.set(from, left);
+    if (left > 0) return;
+    raw.delete(from);
+    if (from === rawInScratch) rawInScratch = undefined;
+  };
   for (const [name, shape] of expected) {
     const entry = mapping[name];
     if (entry === undefined) throw new EngineError('INTERNAL', `The ${cfg.family} adapter does not map canonical tensor "${name}".`);
@@ -237,12 +245,7 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
     if (ready) {
       tensors.set(name, ready);
       countParams(src.from, ckpt.shape(src.from).reduce((a, b) => a * b, 1));
-      const left = (usesLeft.get(src.from) ?? 1) - 1;
-      usesLeft.set(src.from, left);
-      if (left === 0) {
-        raw.delete(src.from);
-        if (src.from === rawInScratch) rawInScratch = undefined;
-      }
+      useUp(src.from);
       continue;
     }
     let data = raw.get(src.from);
@@ -256,8 +259,6 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
     }
     const alloc = packs ? (n: number) => scratch.get(1 + (turn++ % 2), n) : undefined;
     const got = sliceAndTranspose(data, ckpt.shape(src.from), src, name, alloc);
-    const left = (usesLeft.get(src.from) ?? 1) - 1;
-    usesLeft.set(src.from, left);
     const want = src.transpose ? [...shape].reverse() : shape;
     const gotBeforeTranspose = src.transpose ? [...got.shape].reverse() : got.shape;
     if (got.shape.length !== shape.length || got.shape.some((v, i) => v !== shape[i])) {
@@ -268,10 +269,7 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
     // A kept tensor must not live in a scratch buffer the next weight overwrites.
     const inScratch = src.from === rawInScratch && got.data.buffer === data.buffer;
     tensors.set(name, handle ?? (packs || inScratch ? got.data.slice() : got.data));
-    if (left === 0) {
-      raw.delete(src.from);
-      if (src.from === rawInScratch) rawInScratch = undefined;
-    }
+    useUp(src.from);
   }
   const used = new Set([...Object.values(mapping)].map((e) => (typeof e === 'string' ? e : e.from)));
   const stray = ckpt.names().filter((n) => !used.has(n) && !ignore.some((re) => re.test(n)));

@@ -49,6 +49,7 @@ interface PackedWeight {
 
 /** A transposed weight with at least this many rows is an unembedding: its session also computes log-sum-exp. */
 const VOCAB_ROWS = 8192;
+const isUnembedding = (n: number, transposed: boolean): boolean => transposed && n >= VOCAB_ROWS;
 /**
  * Bytes of logits per run of such a session (its [rows, n] intermediates are kept between runs). Each run streams
  * the whole packed unembedding (154 MB for GPT-2) from memory, so fewer, larger runs are faster: 128 GPT-2 rows
@@ -77,8 +78,9 @@ function rowBlocks(m: number, max: number): [number, number][] {
  */
 function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean, lse: boolean, externalFile = 'weight.bin'): GraphSpec {
   const gemm = { op: 'Gemm', inputs: ['A', 'W', 'C'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } };
-  // The weight stays out of the model bytes: ORT copies it from our array while the session is created
-  // (then packs it and drops the copy), so w's memory may be reused as soon as this returns.
+  // The weight stays out of the model bytes, in an "external data file": our array handed to the session as it is
+  // created (ORT copies it, packs it and drops the copy, so w's memory may be reused at once), or a file beside a
+  // saved model (savedWeights.ts), which ORT maps.
   const initializers = [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: w, externalFile }];
   const inputs = [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }];
   if (!lse) return { name: 'packed_gemm', nodes: [gemm], initializers, inputs, outputs: [{ name: 'Y', dims: ['M', n] }] };
@@ -187,11 +189,11 @@ export class OnnxKernels implements Kernels {
 
   restoreWeight(k: number, n: number, transposed: boolean, slot: PackedWeightSlot): Float32Array | undefined {
     if (!this.packable(k * n, k, n)) return undefined;
-    const lse = transposed && n >= VOCAB_ROWS;
+    const lse = isUnembedding(n, transposed);
     const session = openSaved(this.rt, slot, this.packedOptions(lse), (s) => this.probeProduct(s, k, n, lse));
     if (!session) return undefined;
     const handle = new Float32Array(0);
-    this.register(handle, session, k, n, transposed, EMPTY_OK, true);
+    this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true }, lse);
     return handle;
   }
 
@@ -308,7 +310,7 @@ export class OnnxKernels implements Kernels {
    * can open it again without reading the checkpoint.
    */
   private pack(b: Float32Array, k: number, n: number, transposed: boolean, handle?: Float32Array, slot?: PackedWeightSlot): PackedWeight {
-    const lse = transposed && n >= VOCAB_ROWS;
+    const lse = isUnembedding(n, transposed);
     const options = this.packedOptions(lse);
     let session: NativeSession | undefined;
     if (slot && !this.saveFailed) {
@@ -320,16 +322,15 @@ export class OnnxKernels implements Kernels {
       }
     }
     session ??= this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse)), options, [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);
-    return this.register(handle ?? b, session, k, n, transposed, sampleOf(b), handle !== undefined);
+    return this.register(handle ?? b, { session, k, n, transposed, probe: sampleOf(b), viaHandle: handle !== undefined }, lse);
   }
 
-  private register(key: Float32Array, session: NativeSession, k: number, n: number, transposed: boolean, probe: Float32Array, viaHandle: boolean): PackedWeight {
+  /** Keys `key` to the session (replacing an earlier one); unembeddings run in row blocks (lseRows). */
+  private register(key: Float32Array, weight: Omit<PackedWeight, 'lseRows'>, lse: boolean): PackedWeight {
     const existing = this.packed.get(key);
     if (existing) this.forget(key, existing);
-    this.live.add(session);
-    const lse = transposed && n >= VOCAB_ROWS;
-    const lseRows = lse ? Math.max(1, Math.floor(LSE_CHUNK_BYTES / (4 * n))) : undefined;
-    const entry: PackedWeight = { session, k, n, transposed, probe, viaHandle, lseRows };
+    this.live.add(weight.session);
+    const entry: PackedWeight = { ...weight, lseRows: lse ? Math.max(1, Math.floor(LSE_CHUNK_BYTES / (4 * weight.n))) : undefined };
     this.packed.set(key, entry);
     return entry;
   }

@@ -106,6 +106,6 @@ export function openSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSe
   return undefined;
 }
 
-export function removeSavedWeight(files: SavedWeightFiles): void {
+function removeSavedWeight(files: SavedWeightFiles): void {
   for (const f of [files.probe, files.model, files.data]) fs.rmSync(f, { force: true });
 }
