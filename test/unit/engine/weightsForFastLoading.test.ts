@@ -12,7 +12,8 @@ import { tryKernels } from '../../../src/engine/kernels/select';
 import { probeRow, sameProbe, savedWeightFiles } from '../../../src/engine/kernels/onnx/savedWeights';
 import { loadModel, type Model } from '../../../src/engine/model';
 import { KEEP_MODELS, openPackCache } from '../../../src/engine/packCache';
-import { modelDir } from '../../support/fixtures';
+import { loadCases, modelDir, readReferenceTensors } from '../../support/fixtures';
+import { checkLogits, checkTop5, DiffTable, ref } from './forwardReference';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'te-fastload-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -32,8 +33,9 @@ function countingKernels(): { kernels: Kernels; packed: string[]; restored: numb
       const v = Reflect.get(target, prop, recv);
       if (prop === 'packWeight') {
         return (b: Float32Array, k: number, n: number, t: boolean, slot?: { key: string }) => {
-          if (slot) counts.packed.push(slot.key);
-          return inner.packWeight!(b, k, n, t, slot as never);
+          const h = inner.packWeight!(b, k, n, t, slot as never);
+          if (h && slot) counts.packed.push(slot.key); // too small to pack: the array stays, nothing is kept
+          return h;
         };
       }
       if (prop === 'restoreWeight') {
@@ -141,6 +143,39 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     const folders = fs.readdirSync(root);
     expect(folders.length).toBeLessThanOrEqual(KEEP_MODELS);
     expect(folders).toContain(path.basename(b));
+  });
+});
+
+describe.skipIf(typeof onnx === 'string')('a fixture model loaded from kept weights (onnx kernels)', () => {
+  const diffs = new DiffTable();
+  afterAll(() => console.log(diffs.format('loaded from kept weights')));
+  it.each(['stories260K', 'tiny-random-gpt2'])('%s matches the float64 reference: logits, top-5 everywhere, next-token rank and probability', async (name) => {
+    const root = path.join(tmp, `cache-${name}`);
+    const first = countingKernels();
+    loadModel(modelDir(name), { kernels: first.kernels, packCache: root });
+    first.dispose();
+    const k = countingKernels();
+    const model = loadModel(modelDir(name), { kernels: k.kernels, packCache: root });
+    try {
+      expect(k.restored).toBeGreaterThan(0); // at least the unembedding comes from the kept files
+      expect(k.packed).toEqual([]);
+      for (const c of loadCases(name)) {
+        const t = await model.trace(c.text);
+        const tensors = readReferenceTensors(name, c.name);
+        checkLogits(diffs, name, t.logitsAt(c.logits_positions), ref(tensors, 'logits'), c.name);
+        const every = t.topKEverywhere(5);
+        c.top_next?.forEach((want, p) => checkTop5(diffs, name, every[p], want, `${c.name} topKEverywhere[${p}]`));
+        const stats = t.nextTokenStats();
+        c.top_next?.forEach((top5, p) => {
+          const hit = top5.findIndex((x) => x.id === c.input_ids[p + 1]);
+          if (p >= c.input_ids.length - 1 || hit < 0) return;
+          expect(stats.rank[p], `${c.name} rank at ${p}`).toBe(hit);
+          expect(Math.abs(stats.prob[p] - top5[hit].prob), `${c.name} prob at ${p}`).toBeLessThan(1e-5);
+        });
+      }
+    } finally {
+      k.dispose();
+    }
   });
 });
 
