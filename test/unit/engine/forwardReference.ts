@@ -3,7 +3,7 @@
  * collecting the max differences per model and tensor kind so the tests can print them.
  */
 import { expect } from 'vitest';
-import type { ReferenceTensor, TopToken } from '../../support/fixtures';
+import type { ReferenceCase, ReferenceTensor, TopToken } from '../../support/fixtures';
 
 export const TOL = { resid: 1e-4, attn: 5e-5, prob: 1e-5, logitsAbs: 1e-4, logitsRel: 5e-6 } as const;
 
@@ -81,4 +81,17 @@ export function checkTop5(table: DiffTable, model: string, got: readonly TopToke
       expect(got[i].token, `${label} rank ${i} token`).toBe(want[i].token);
     }
   }
+}
+
+/**
+ * The actual next token's rank (exact) and probability (within 1e-5) at every position where the reference's
+ * top-5 contains it.
+ */
+export function checkNextTokenRanks(got: { rank: ArrayLike<number>; prob: ArrayLike<number> }, c: ReferenceCase): void {
+  c.top_next?.forEach((top5, p) => {
+    const hit = top5.findIndex((x) => x.id === c.input_ids[p + 1]);
+    if (p >= c.input_ids.length - 1 || hit < 0) return;
+    expect(got.rank[p], `${c.name} rank at ${p}`).toBe(hit);
+    expect(Math.abs(got.prob[p] - top5[hit].prob), `${c.name} prob at ${p}`).toBeLessThan(1e-5);
+  });
 }
