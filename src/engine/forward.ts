@@ -8,7 +8,7 @@
 import type { ModelConfig } from './config';
 import { EngineError } from './errors';
 import { hookName, type AttnKind, type HookKind, type Recorder } from './hooks';
-import type { Kernels, LogitSummary, LogitSummaryRequest, PackedWeightSlot } from './kernels/types';
+import type { BlockInternal, FusedBlock, Kernels, LogitSummary, LogitSummaryRequest, PackedWeightSlot } from './kernels/types';
 import { addInPlace, applyRope, mergeHeads, ropeInvFreq, scaleInPlace, splitHeads } from './ops';
 import { reserveCache, type KVCache } from './kvcache';
 import { relativeBucket } from './positional';
@@ -21,6 +21,8 @@ export interface LoadedModel {
   readonly kernels: Kernels;
   /** RoPE inverse frequencies [d_head/2] (RoPE models only). */
   readonly invFreq?: Float64Array;
+  /** Blocks the kernels run fused (Kernels.packBlock): their linear weights are only there. */
+  readonly fused?: ReadonlyMap<BlockWeights, FusedBlock>;
 }
 
 /**
@@ -29,8 +31,10 @@ export interface LoadedModel {
  * table is dropped for `tiedEmbeddings` (rows read on demand), so the model holds one copy of it, not two.
  * An unembedding the loader already restored arrives as a handle (length 0); a tied embedding then arrives as an
  * empty placeholder, replaced by `tiedEmbeddings`. `unembedSlot` is where a newly packed unembedding is saved.
+ * `fusedBlocks` are the kernels' fused blocks of the decoder stack by layer (fusedBlocks.ts).
  */
-export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels, tiedEmbeddings?: EmbeddingSource, unembedSlot?: PackedWeightSlot): LoadedModel {
+export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels, tiedEmbeddings?: EmbeddingSource, unembedSlot?: PackedWeightSlot, fusedBlocks?: readonly (FusedBlock | undefined)[]): LoadedModel {
+  const fused = fusedMap(w, fusedBlocks);
   const linears = [w.encoder, w.decoder].flatMap((s) => s?.blocks ?? []).flatMap((b) =>
     [b.attn, b.crossAttn].flatMap((a) => (a ? [a.q, a.k, a.v, a.o] : [])).concat([b.mlp.in, b.mlp.out], b.mlp.gate ? [b.mlp.gate] : []));
   if (w.mlmHead) linears.push(w.mlmHead.dense);
@@ -40,7 +44,7 @@ export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels
   if (w.W_U.length === 0 && cfg.d_vocab * cfg.d_model > 0) {
     const placeholder = w.W_E instanceof Float32Array && w.W_E.length === 0;
     if (placeholder && !tiedEmbeddings) throw new Error('prepareModel: an empty token embedding needs a row source');
-    return { cfg, w: placeholder && tiedEmbeddings ? { ...w, W_E: tiedEmbeddings } : w, kernels, invFreq };
+    return { cfg, w: placeholder && tiedEmbeddings ? { ...w, W_E: tiedEmbeddings } : w, kernels, invFreq, fused };
   }
   const tied = w.W_E === w.W_U;
   // Without a row source for a tied table the embedding must stay in memory: then keep the unembedding as it is
@@ -48,9 +52,21 @@ export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels
   const W_U = tied && !tiedEmbeddings ? undefined : kernels.packWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true, unembedSlot);
   if (!W_U) {
     kernels.prepareWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
-    return { cfg, w, kernels, invFreq };
+    return { cfg, w, kernels, invFreq, fused };
   }
-  return { cfg, w: { ...w, W_U, W_E: tied && tiedEmbeddings ? tiedEmbeddings : w.W_E }, kernels, invFreq };
+  return { cfg, w: { ...w, W_U, W_E: tied && tiedEmbeddings ? tiedEmbeddings : w.W_E }, kernels, invFreq, fused };
+}
+
+function fusedMap(w: ModelWeights, blocks: readonly (FusedBlock | undefined)[] | undefined): ReadonlyMap<BlockWeights, FusedBlock> | undefined {
+  if (!blocks?.some((b) => b)) return undefined;
+  const stack = w.decoder;
+  if (!stack || w.encoder || blocks.length !== stack.blocks.length) throw new Error('prepareModel: fused blocks need a single decoder stack');
+  const map = new Map<BlockWeights, FusedBlock>();
+  stack.blocks.forEach((bw, l) => {
+    const fb = blocks[l];
+    if (fb) map.set(bw, fb);
+  });
+  return map;
 }
 
 export interface RunOptions {
@@ -79,10 +95,10 @@ interface StackRun {
   readonly totalLayers: number;
 }
 
-function emit(o: RunOptions, kind: HookKind, layer: number, data: Float32Array, shape: number[], prefix = '', attn: AttnKind = 'attn'): void {
+function emit(o: RunOptions, kind: HookKind, layer: number, data: Float32Array, shape: number[], prefix = '', attn: AttnKind = 'attn', owned = false): void {
   if (!o.recorder) return;
   const name = hookName(kind, layer, attn, prefix);
-  if (o.recorder.wants(name)) o.recorder.record(name, data, shape);
+  if (o.recorder.wants(name)) o.recorder.record(name, data, shape, owned);
 }
 
 function checkCancel(o: RunOptions): void {
@@ -143,10 +159,12 @@ export interface AttnHeads {
  * Projects x [pos, d_model] to per-head q, k, v (RoPE applied). Self-attention reads keys from x (and the
  * cache); cross-attention reads them from the encoder output. Exported so the trace can recompute one layer.
  */
-export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array, n: number, layer: number, attn: AttnKind, run: StackRun, o: RunOptions): AttnHeads {
+export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array, n: number, layer: number, attn: AttnKind, run: StackRun, o: RunOptions,
+  projected?: { readonly q: Float32Array; readonly k: Float32Array; readonly v: Float32Array }): AttnHeads {
   const { n_heads: H, n_kv_heads: Hkv, d_head: dh } = m.cfg;
   const p = run.prefix;
-  const q = linear(m, x, n, aw.q); // [pos, n_heads, d_head]
+  // `projected`: q, k, v already computed from x (a fused block's first half), self-attention only.
+  const q = projected?.q ?? linear(m, x, n, aw.q); // [pos, n_heads, d_head]
   emit(o, 'q', layer, q, [n, H, dh], p, attn);
   if (attn === 'cross_attn') {
     const src = run.encoderOut as Float32Array;
@@ -162,8 +180,8 @@ export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array,
     }
     return { q: splitHeads(q, n, H, dh), k: cached.k, v: cached.v, nq: n, nk: ns, kvStride: ns };
   }
-  const k = linear(m, x, n, aw.k); // [pos, n_kv_heads, d_head]
-  const v = linear(m, x, n, aw.v);
+  const k = projected?.k ?? linear(m, x, n, aw.k); // [pos, n_kv_heads, d_head]
+  const v = projected?.v ?? linear(m, x, n, aw.v);
   emit(o, 'k', layer, k, [n, Hkv, dh], p, attn);
   emit(o, 'v', layer, v, [n, Hkv, dh], p, attn);
   if (m.invFreq) {
@@ -188,7 +206,7 @@ export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array,
  * core, and fresh pages cost ~10 µs each on some VMs. Safe because recorders copy what they keep (Recorder
  * contract) and nothing holds these after a layer (or, for 'logits', after a chunk of the trace's logit scan).
  */
-type ScratchKind = 'pattern' | 'keysT' | 'values' | 'mask' | 'logits';
+type ScratchKind = 'pattern' | 'keysT' | 'values' | 'mask' | 'logits' | 'zHeads' | 'z';
 const workScratch = new WeakMap<LoadedModel, Map<ScratchKind, Float32Array>>();
 export function scratchBuffer(m: LoadedModel, kind: ScratchKind, size: number): Float32Array {
   let bufs = workScratch.get(m);
@@ -267,18 +285,8 @@ export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, s
   const q = attn_scale === 1 ? hd.q : scaleInPlace(hd.q.slice(0, H * nq * dh), attn_scale);
   const scores = wantScores ? new Float32Array(H * nq * nk) : undefined;
   const z = new Float32Array(H * nq * dh); // [n_heads, pos, d_head]
-  const patternName = hookName('pattern', layer, attn, prefix);
   if (m.kernels.attention) {
-    // Every head in one native call; the mask carries the causal −∞ and any position bias. A recorder that
-    // keeps patterns packed gets them written straight into its store; the full array only exists if another
-    // consumer wants it.
-    const sink = o.recorder?.packedPattern?.(patternName);
-    const packed = sink?.packed;
-    const full = !sink || sink.fullWanted ? scratchBuffer(m, 'pattern', H * nq * nk) : undefined;
-    const mask = attentionMask(m, causal, startPos, nq, nk, posBias);
-    m.kernels.attention({ q, kT: keysTransposed(m, hd, H, group, dh), v: valuesContiguous(m, hd, H, group, dh), mask: mask.data, maskHeads: mask.heads, heads: H, nq, nk, d: dh, pattern: full, packed, z, scores });
-    if (scores) emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
-    if (full) emit(o, 'pattern', layer, full, [H, nq, nk], prefix, attn);
+    attendWithKernel(m, { q, kT: keysTransposed(m, hd, H, group, dh), v: valuesContiguous(m, hd, H, group, dh) }, nq, nk, causal, startPos, posBias, z, scores, hooks);
   } else {
     const pattern = scratchBuffer(m, 'pattern', H * nq * nk); // [n_heads, pos, key_pos]
     for (let h = 0; h < H; h++) {
@@ -303,6 +311,25 @@ export function attendExplicit(m: LoadedModel, hd: AttnHeads, causal: boolean, s
   const zm = mergeHeads(z, nq, H, dh); // [pos, n_heads·d_head]
   emit(o, 'z', layer, zm, [nq, H, dh], prefix, attn);
   return zm;
+}
+
+/**
+ * Kernels.attention over every head at once: q (already scaled) [n_heads, pos, d_head], kᵀ [n_heads, d_head,
+ * key_pos], v [n_heads, key_pos, d_head] → z [n_heads, pos, d_head]. The mask carries the causal −∞ and any
+ * position bias. A recorder that keeps patterns packed gets them written straight into its store; the full array
+ * only exists if another consumer wants it.
+ */
+function attendWithKernel(m: LoadedModel, h: { readonly q: Float32Array; readonly kT: Float32Array; readonly v: Float32Array }, nq: number, nk: number, causal: boolean, startPos: number,
+  posBias: Float32Array | undefined, z: Float32Array, scores: Float32Array | undefined, hooks: { o: RunOptions; layer: number; attn: AttnKind; prefix: string }): void {
+  const { n_heads: H, d_head: dh } = m.cfg;
+  const { o, layer, attn, prefix } = hooks;
+  const sink = o.recorder?.packedPattern?.(hookName('pattern', layer, attn, prefix));
+  const packed = sink?.packed;
+  const full = !sink || sink.fullWanted ? scratchBuffer(m, 'pattern', H * nq * nk) : undefined;
+  const mask = attentionMask(m, causal, startPos, nq, nk, posBias);
+  (m.kernels.attention as NonNullable<Kernels['attention']>)({ q: h.q, kT: h.kT, v: h.v, mask: mask.data, maskHeads: mask.heads, heads: H, nq, nk, d: dh, pattern: full, packed, z, scores });
+  if (scores) emit(o, 'attn_scores', layer, scores, [H, nq, nk], prefix, attn);
+  if (full) emit(o, 'pattern', layer, full, [H, nq, nk], prefix, attn);
 }
 
 /**
@@ -360,6 +387,8 @@ function mlp(m: LoadedModel, mw: MlpWeights, x: Float32Array, n: number, layer: 
  * Post-norm: ln1(x + attn(x)), [ln_cross(x + cross(x))], ln2(x + mlp(x)).
  */
 function block(m: LoadedModel, bw: BlockWeights, x: Float32Array, n: number, layer: number, run: StackRun, o: RunOptions): Float32Array {
+  const fb = m.fused?.get(bw);
+  if (fb) return fusedBlock(m, fb, x, n, layer, run, o);
   const pre = m.cfg.norm_placement === 'pre';
   const d = m.cfg.d_model;
   const p = run.prefix;
@@ -380,6 +409,57 @@ function block(m: LoadedModel, bw: BlockWeights, x: Float32Array, n: number, lay
   emit(o, 'resid_post', layer, x, [n, d], p);
   return x;
 }
+
+/** Hooks a fused block's second half can serve, by the internal it fetches. */
+const FUSED_INTERNALS: readonly (readonly [HookKind, BlockInternal])[] = [['attn_out', 'attnOut'], ['resid_mid', 'residMid'], ['mlp_pre', 'mlpPre'], ['mlp_post', 'mlpPost'], ['mlp_out', 'mlpOut']];
+
+/**
+ * The same block (pre-norm, self-attention only) in three native calls: ln1 + q/k/v projections, the attention
+ * core, then the rest of the block (Kernels.packBlock). Hooks get the same values at the same points; a hook's
+ * internal is only fetched when a recorder wants it.
+ */
+function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, layer: number, run: StackRun, o: RunOptions): Float32Array {
+  const { d_model: d, n_heads: H, d_head: dh, d_mlp: f } = m.cfg;
+  const p = run.prefix;
+  const wanted = (k: HookKind) => o.recorder?.wants(hookName(k, layer, 'attn', p)) ?? false;
+  // x is the embedding output or the previous fused block's fresh result, never written again: a recorder may keep it.
+  emit(o, 'resid_pre', layer, x, [n, d], p, 'attn', true);
+  let z: Float32Array; // [pos, n_heads·d_head]
+  if (!run.cache && m.kernels.attention) {
+    const raw = wanted('q') || wanted('k') || wanted('v');
+    const a = fb.attnInputs(x, n, { raw, heads: true });
+    if (raw) {
+      emit(o, 'q', layer, a.q as Float32Array, [n, H, dh], p);
+      emit(o, 'k', layer, a.k as Float32Array, [n, H, dh], p);
+      emit(o, 'v', layer, a.v as Float32Array, [n, H, dh], p);
+    }
+    const scores = wanted('attn_scores') ? new Float32Array(H * n * n) : undefined;
+    // Work buffers: the second half reads z at once, and hooks copy what they keep.
+    const zh = scratchBuffer(m, 'zHeads', H * n * dh); // [n_heads, pos, d_head]
+    attendWithKernel(m, { q: a.qHeads as Float32Array, kT: a.kT as Float32Array, v: a.vHeads as Float32Array }, n, n, run.causal, run.startPos, undefined, zh, scores, { o, layer, attn: 'attn', prefix: p });
+    z = mergeHeads(zh, n, H, dh, scratchBuffer(m, 'z', n * H * dh));
+    emit(o, 'z', layer, z, [n, H, dh], p);
+  } else {
+    // With a KV cache (generation): the projections from the fused half, the rest as in attention().
+    const a = fb.attnInputs(x, n, { raw: true, heads: false });
+    const hd = attentionHeads(m, { q: EMPTY_LINEAR, k: EMPTY_LINEAR, v: EMPTY_LINEAR, o: EMPTY_LINEAR }, x, n, layer, 'attn', run, o, a as { q: Float32Array; k: Float32Array; v: Float32Array });
+    z = wanted('attn_scores') || wanted('pattern') || wanted('z')
+      ? attendExplicit(m, hd, run.causal, run.startPos, undefined, { o, layer, attn: 'attn', prefix: p })
+      : attendRowwise(m, hd, run.causal, run.startPos, undefined);
+  }
+  const internals = new Set(FUSED_INTERNALS.filter(([hook]) => wanted(hook)).map(([, internal]) => internal));
+  const r = fb.rest(z, x, n, internals);
+  if (r.attnOut) emit(o, 'attn_out', layer, r.attnOut, [n, d], p);
+  if (r.residMid) emit(o, 'resid_mid', layer, r.residMid, [n, d], p);
+  if (r.mlpPre) emit(o, 'mlp_pre', layer, r.mlpPre, [n, f], p);
+  if (r.mlpPost) emit(o, 'mlp_post', layer, r.mlpPost, [n, f], p);
+  if (r.mlpOut) emit(o, 'mlp_out', layer, r.mlpOut, [n, d], p);
+  emit(o, 'resid_post', layer, r.y, [n, d], p);
+  return r.y;
+}
+
+/** Stands for a fused block's linear weights, which the per-op code never multiplies by (attentionHeads gets them projected). */
+const EMPTY_LINEAR: Linear = { w: new Float32Array(0), nIn: 0, nOut: 0 };
 
 /** Runs every block of a stack, then its final norm when it has one → [pos, d_model]. */
 function runStack(m: LoadedModel, sw: StackWeights, x: Float32Array, n: number, run: StackRun, o: RunOptions): Float32Array {
@@ -486,8 +566,11 @@ export function recomputeHeads(m: LoadedModel, stack: 'encoder' | 'decoder', lay
   const sw = m.w[stack];
   if (!sw || !sw.blocks[layer]) throw new EngineError('BAD_INPUT', `No ${stack} block ${layer}.`);
   const bw = sw.blocks[layer];
+  const run: StackRun = { prefix: '', causal: stack === 'decoder', startPos: 0, layerOffset: 0, totalLayers: 0 };
+  const fb = m.fused?.get(bw);
+  if (fb) return attentionHeads(m, bw.attn, residPre, n, layer, 'attn', run, {}, fb.attnInputs(residPre, n, { raw: true, heads: false }) as { q: Float32Array; k: Float32Array; v: Float32Array });
   const x = m.cfg.norm_placement === 'pre' ? norm(m, residPre, n, bw.ln1) : residPre;
-  return attentionHeads(m, bw.attn, x, n, layer, 'attn', { prefix: '', causal: stack === 'decoder', startPos: 0, layerOffset: 0, totalLayers: 0 }, {});
+  return attentionHeads(m, bw.attn, x, n, layer, 'attn', run, {});
 }
 
 /** Recomputes decoder block `layer`'s cross-attention heads: q from the stream after self-attention, k/v from the encoder. */

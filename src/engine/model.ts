@@ -8,6 +8,7 @@ import { FileEmbeddingRows } from './embeddingFile';
 import type { ModelConfig } from './config';
 import { EngineError } from './errors';
 import { forwardDecoder, forwardEncoder, prepareModel, type LoadedModel, type RunOptions } from './forward';
+import { BlockAssembler, fusableBlockSpec } from './fusedBlocks';
 import { generateIds, type GeneratedIds, type GenerateOptions } from './generate';
 import { combineRecorders, type Recorder } from './hooks';
 import type { Kernels } from './kernels/types';
@@ -119,12 +120,16 @@ export class Model {
         const mapping = adapter.weights(cfg, ckpt.names());
         const cache = packCacheFor(opts.packCache, dir, kernels, mapping);
         const slot = (name: string) => cache?.slot(name);
-        const pack = kernels.packWeight ? (w: Float32Array, k: number, n: number, name: string) => kernels.packWeight?.(w, k, n, true, slot(name)) : undefined;
-        const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string) => kernels.restoreWeight?.(k, n, true, cache.slot(name)) : undefined;
+        // Whole blocks go to the kernels as they complete when the kernels can fuse them (fusedBlocks.ts).
+        const spec = fusableBlockSpec(cfg, kernels);
+        const blocks = spec ? new BlockAssembler(cfg, spec, kernels, slot) : undefined;
+        const packOne = (w: Float32Array, k: number, n: number, name: string) => kernels.packWeight?.(w, k, n, true, slot(name));
+        const pack = kernels.packWeight || blocks ? (w: Float32Array, k: number, n: number, name: string) => (blocks?.owns(name) ? blocks.stage(name, w) : packOne(w, k, n, name)) : undefined;
+        const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string) => (blocks?.owns(name) ? undefined : kernels.restoreWeight?.(k, n, true, cache.slot(name))) : undefined;
         const tiedRows = tiedEmbeddingRows(ckpt, mapping);
-        const presets = restore ? restoredUnembedding(cfg, mapping, tiedRows, restore) : undefined;
-        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), { pack, restore, presets });
-        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedRows, slot('unembed.W_U'));
+        const presets = new Map([...(restore ? restoredUnembedding(cfg, mapping, tiedRows, restore) ?? [] : []), ...(cache ? blocks?.restore() ?? [] : [])]);
+        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), { pack, restore, presets, onTensor: blocks && ((name, t) => blocks.loaded(name, t)) });
+        const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedRows, slot('unembed.W_U'), blocks?.fused);
         const info: ModelInfo = {
           dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
           d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,

@@ -146,8 +146,7 @@ export function splitHeads(x: Float32Array, n: number, heads: number, dHead: num
 }
 
 /** [heads, pos, d_head] → [pos, heads·d_head]. */
-export function mergeHeads(x: Float32Array, n: number, heads: number, dHead: number): Float32Array {
-  const out = new Float32Array(n * heads * dHead);
+export function mergeHeads(x: Float32Array, n: number, heads: number, dHead: number, out: Float32Array = new Float32Array(n * heads * dHead)): Float32Array {
   for (let h = 0; h < heads; h++) {
     for (let t = 0; t < n; t++) out.set(x.subarray((h * n + t) * dHead, (h * n + t + 1) * dHead), (t * heads + h) * dHead);
   }

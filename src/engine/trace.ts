@@ -131,12 +131,12 @@ export class StackRecorder implements Recorder {
     this.direct.add(name);
     return { packed: this.patterns.reserve(hit.layer), fullWanted: this.extra?.wants(name) ?? false };
   }
-  record(name: string, data: Float32Array, shape: readonly number[]): void {
+  record(name: string, data: Float32Array, shape: readonly number[], owned = false): void {
     const hit = this.names.get(name);
     if (hit?.kind === 'pattern') {
       if (!this.direct.has(name)) this.patterns.set(hit.layer, data); // else already written, packed
     } else if (hit?.kind === 'cross') this.crossPatterns?.set(hit.layer, data);
-    else if (hit?.kind === 'resid') this.residPre[hit.layer] = data.slice();
+    else if (hit?.kind === 'resid') this.residPre[hit.layer] = owned && !this.extra?.wants(name) ? data : data.slice();
     if (this.extra?.wants(name)) this.extra.record(name, data, shape);
   }
 }

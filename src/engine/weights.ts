@@ -182,6 +182,8 @@ export interface LoadTensorOptions {
   readonly restore?: RestoreWeight;
   /** Canonical tensors supplied by the caller (e.g. a restored unembedding handle): their sources are not read for them. */
   readonly presets?: ReadonlyMap<string, Float32Array>;
+  /** Sees every canonical tensor as it is set (handles included), e.g. to pack a block once all of it is loaded. */
+  readonly onTensor?: (canonical: string, tensor: Float32Array) => void;
 }
 
 /** A few buffers reused for every packed weight, so loading touches each page of weights about once. */
@@ -203,7 +205,7 @@ class LoadScratch {
  * kept as arrays: the map then holds their handles.
  */
 export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping: WeightMapping, ignore: readonly RegExp[], opts: LoadTensorOptions = {}): LoadedTensors {
-  const { pack, restore, presets } = opts;
+  const { pack, restore, presets, onTensor } = opts;
   const expected = canonicalShapes(cfg);
   for (const name of Object.keys(mapping)) {
     if (!expected.has(name)) throw new EngineError('INTERNAL', `The ${cfg.family} adapter maps "${name}", which this config does not use.`);
@@ -244,6 +246,7 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
     const ready = presets?.get(name) ?? (packs ? restore?.(shape[1], shape[0], name) : undefined);
     if (ready) {
       tensors.set(name, ready);
+      onTensor?.(name, ready);
       countParams(src.from, ckpt.shape(src.from).reduce((a, b) => a * b, 1));
       useUp(src.from);
       continue;
@@ -268,7 +271,9 @@ export function loadCanonicalTensors(cfg: ModelConfig, ckpt: Checkpoint, mapping
     const handle = packs ? pack?.(got.data, shape[1], shape[0], name) : undefined;
     // A kept tensor must not live in a scratch buffer the next weight overwrites.
     const inScratch = src.from === rawInScratch && got.data.buffer === data.buffer;
-    tensors.set(name, handle ?? (packs || inScratch ? got.data.slice() : got.data));
+    const kept = handle ?? (packs || inScratch ? got.data.slice() : got.data);
+    tensors.set(name, kept);
+    onTensor?.(name, kept);
     useUp(src.from);
   }
   const used = new Set([...Object.values(mapping)].map((e) => (typeof e === 'string' ? e : e.from)));

@@ -54,6 +54,15 @@ export interface Kernels {
    */
   readonly packedLayoutId?: string;
   restoreWeight?(k: number, n: number, transposed: boolean, slot: PackedWeightSlot): Float32Array | undefined;
+  /**
+   * Optional: a whole pre-norm block as two native calls instead of ~9 (see FusedBlock), for the blocks
+   * `blockFusable` accepts. The block's linear weights are then held only by the returned FusedBlock (the caller
+   * may reuse `w`'s memory at once). With a `slot`, the weights are also written there and `restoreBlock` opens
+   * them at a later load (undefined when absent, damaged or unusable: then load and pack as usual).
+   */
+  blockFusable?(spec: BlockSpec): boolean;
+  packBlock?(spec: BlockSpec, w: BlockTensors, slot?: PackedWeightSlot): FusedBlock;
+  restoreBlock?(spec: BlockSpec, slot: PackedWeightSlot): FusedBlock | undefined;
   /** Releases native resources (sessions, memory) the path holds; the kernels must not be used afterwards. */
   dispose?(): void;
 }
@@ -128,4 +137,70 @@ export interface LogitSummary {
   readonly targetLogit: Float32Array;
   /** How many entries are strictly greater than ℓ[target] (0: the target is the argmax). */
   readonly targetRank: Int32Array;
+}
+
+/** The shape and kind of a pre-norm transformer block: x + attn(ln1(x)), then + mlp(ln2(x)) (no cross-attention). */
+export interface BlockSpec {
+  readonly d: number;
+  readonly heads: number;
+  readonly dHead: number;
+  readonly dMlp: number;
+  readonly norm: NormKind;
+  readonly eps: number;
+  readonly act: Activation;
+  /** Multiplies q before q·kᵀ. */
+  readonly attnScale: number;
+}
+
+/** A linear layer's weight [nOut, nIn] (nn.Linear layout) and optional bias [nOut]. */
+export interface BlockLinear {
+  readonly w: Float32Array;
+  readonly b?: Float32Array;
+}
+
+export interface BlockTensors {
+  readonly ln1: { readonly w: Float32Array; readonly b?: Float32Array };
+  readonly q: BlockLinear;
+  readonly k: BlockLinear;
+  readonly v: BlockLinear;
+  readonly o: BlockLinear;
+  readonly ln2: { readonly w: Float32Array; readonly b?: Float32Array };
+  readonly in: BlockLinear;
+  readonly out: BlockLinear;
+}
+
+/** What the first half of a fused block returns; each field only when asked for. */
+export interface BlockAttnInputs {
+  /** q, k, v = ln1(x)·Wᵀ + b, [n, heads·dHead] each (q not scaled). */
+  readonly q?: Float32Array;
+  readonly k?: Float32Array;
+  readonly v?: Float32Array;
+  /** The attention kernel's inputs: q·scale [heads, n, dHead], kᵀ [heads, dHead, n], v [heads, n, dHead]. */
+  readonly qHeads?: Float32Array;
+  readonly kT?: Float32Array;
+  readonly vHeads?: Float32Array;
+}
+
+/** What the second half returns: the block output and, when asked for, its internals (hook names in forward.ts). */
+export interface BlockRest {
+  /** x + attn_out + mlp_out [n, d]. */
+  readonly y: Float32Array;
+  readonly attnOut?: Float32Array;
+  readonly residMid?: Float32Array;
+  readonly mlpPre?: Float32Array;
+  readonly mlpPost?: Float32Array;
+  readonly mlpOut?: Float32Array;
+}
+
+export type BlockInternal = 'attnOut' | 'residMid' | 'mlpPre' | 'mlpPost' | 'mlpOut';
+
+/**
+ * One block in two native calls, with the attention core (Kernels.attention) between them:
+ * attnInputs: ln1 and the q/k/v projections (and the heads' layouts for the attention kernel);
+ * rest: output projection, residual, ln2, MLP, residual. Numerically the same operations as the per-op path.
+ */
+export interface FusedBlock {
+  attnInputs(x: Float32Array, n: number, want: { readonly raw: boolean; readonly heads: boolean }): BlockAttnInputs;
+  /** z [n, heads·dHead] (heads merged) and the block input x [n, d]. */
+  rest(z: Float32Array, x: Float32Array, n: number, want: ReadonlySet<BlockInternal>): BlockRest;
 }

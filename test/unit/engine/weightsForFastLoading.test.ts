@@ -1,6 +1,6 @@
 // Weights kept for fast loading (LoadOptions.packCache, src/engine/packCache.ts, onnx/savedWeights.ts): the first
-// load writes each packed weight's bytes beside a one-node model, later loads open those instead of reading the
-// checkpoint, and what they compute is bit-identical to a load without them. Damaged entries are rewritten, a
+// load writes each packed weight's bytes beside the model that uses them (a one-node model, or a fused block's
+// half), later loads open those instead of reading the checkpoint, and what they compute is bit-identical to a load without them. Damaged entries are rewritten, a
 // changed checkpoint gets its own folder, and an unwritable folder only costs the speed-up.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,7 +20,8 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** d 128, 2 layers: every linear weight (≥ 16,384 values) and the 50,257-row tied unembedding get packed. */
 const SHAPE = { n_layer: 2, n_embd: 128, n_head: 4, n_inner: 512, vocab_size: 50257, n_positions: 64 };
-const LINEAR_PER_LAYER = 6; // W_Q, W_K, W_V, W_O, mlp.W_in, mlp.W_out
+/** Kept entries per layer: a fused block is two (ln1 + W_Q/W_K/W_V; W_O + ln2 + mlp.W_in/W_out). */
+const ENTRIES_PER_LAYER = 2;
 const TEXT = 'The quick brown fox jumps over the lazy dog, and then it rests.';
 
 /** Fresh onnx kernels that count how weights reached them. */
@@ -36,6 +37,19 @@ function countingKernels(): { kernels: Kernels; packed: string[]; restored: numb
           const h = inner.packWeight!(b, k, n, t, slot as never);
           if (h && slot) counts.packed.push(slot.key); // too small to pack: the array stays, nothing is kept
           return h;
+        };
+      }
+      if (prop === 'packBlock') {
+        return (spec: never, w: never, slot?: { key: string }) => {
+          if (slot) counts.packed.push(slot.key);
+          return inner.packBlock!(spec, w, slot as never);
+        };
+      }
+      if (prop === 'restoreBlock') {
+        return (spec: never, slot: { dir: string; key: string }) => {
+          const b = inner.restoreBlock!(spec, slot);
+          if (b) counts.restored += ENTRIES_PER_LAYER;
+          return b;
         };
       }
       if (prop === 'restoreWeight') {
@@ -73,9 +87,8 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     const root = path.join(tmp, 'cache-a');
     const first = countingKernels();
     const m1 = loadModel(dir, { kernels: first.kernels, packCache: root });
-    const expected = SHAPE.n_layer * LINEAR_PER_LAYER + 1;
-    expect(first.packed).toHaveLength(expected);
-    expect(first.packed).toContain('unembed.W_U');
+    const expected = SHAPE.n_layer * ENTRIES_PER_LAYER + 1;
+    expect(first.packed).toEqual(['fused.blocks.0', 'fused.blocks.1', 'unembed.W_U']);
     expect(first.restored).toBe(0);
     expect(await fingerprint(m1)).toEqual(baseline);
     first.dispose();
@@ -91,6 +104,7 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     const m2 = loadModel(dir, { kernels: second.kernels, packCache: root });
     expect(second.restored).toBe(expected);
     expect(second.packed).toEqual([]);
+    expect(m2.loaded.fused?.size).toBe(SHAPE.n_layer);
     expect(m2.loaded.w.W_E).not.toBeInstanceOf(Float32Array); // tied table: rows come from the checkpoint file
     expect(m2.info.params).toBe(m1.info.params);
     expect(await fingerprint(m2)).toEqual(baseline);
@@ -103,15 +117,15 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     loadModel(dir, { kernels: first.kernels, packCache: root });
     first.dispose();
     const [folder] = fs.readdirSync(root);
-    const bin = path.join(root, folder, 'blocks.1.mlp.W_in.bin');
+    const bin = path.join(root, folder, 'fused.blocks.1.out.out_in.bin'); // block 1's mlp.W_in
     const bytes = fs.readFileSync(bin);
     new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).fill(0.5, 1000, 2000);
     fs.writeFileSync(bin, bytes);
 
     const again = countingKernels();
     const m = loadModel(dir, { kernels: again.kernels, packCache: root });
-    expect(again.packed).toEqual(['blocks.1.mlp.W_in']);
-    expect(again.restored).toBe(SHAPE.n_layer * LINEAR_PER_LAYER);
+    expect(again.packed).toEqual(['fused.blocks.1']);
+    expect(again.restored).toBe(ENTRIES_PER_LAYER + 1); // block 0 and the unembedding
     expect(await fingerprint(m)).toEqual(baseline);
     again.dispose();
   });

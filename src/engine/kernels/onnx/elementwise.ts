@@ -14,8 +14,8 @@ import type { NativeSession, OrtRuntime, OrtTensor } from './runtime';
 /** Below this many elements a native call costs more than the JavaScript loop. */
 const SMALL = 4096;
 
-/** The activation as graph nodes from `x` to `y` (`t` is a free intermediate name). */
-function activationNodes(kind: Activation, x: string, y: string): NodeSpec[] {
+/** The activation as graph nodes from `x` to `y` (`${y}_sig` is a free intermediate name). */
+export function activationNodes(kind: Activation, x: string, y: string): NodeSpec[] {
   switch (kind) {
     case 'gelu_new': return [{ op: 'Gelu', inputs: [x], outputs: [y], attrs: { approximate: { string: 'tanh' } } }];
     case 'gelu': return [{ op: 'Gelu', inputs: [x], outputs: [y], attrs: { approximate: { string: 'none' } } }];

@@ -12,8 +12,9 @@
 import { checkGemmArgs } from '../check';
 import { portableKernels } from '../portable';
 import type { Activation, NormKind } from '../../config';
-import type { AttentionArgs, Kernels, LogitSummary, LogitSummaryRequest, PackedWeightSlot } from '../types';
+import type { AttentionArgs, BlockSpec, BlockTensors, FusedBlock, Kernels, LogitSummary, LogitSummaryRequest, PackedWeightSlot } from '../types';
 import { OrtAttention } from './attention';
+import { blockSupported, OrtBlocks } from './blocks';
 import { cpuSignature } from './cpu';
 import { OrtElementwise } from './elementwise';
 import { encodeModel, type GraphSpec } from './proto';
@@ -138,6 +139,7 @@ export class OnnxKernels implements Kernels {
 
   private readonly elementwise: OrtElementwise;
   private readonly attentionGraphs: OrtAttention;
+  private readonly blocks: OrtBlocks;
 
   constructor(private readonly rt: OrtRuntime, options: OnnxKernelOptions = {}) {
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
@@ -145,6 +147,7 @@ export class OnnxKernels implements Kernels {
     this.packedLayoutId = `onnxruntime-node ${rt.version} ${process.platform}-${process.arch} ${cpuSignature()}`;
     this.elementwise = new OrtElementwise(rt, this.threads);
     this.attentionGraphs = new OrtAttention(rt, this.threads);
+    this.blocks = new OrtBlocks(rt, { threads: this.threads, optimize: false });
   }
 
   activation(kind: Activation, x: Float32Array): Float32Array {
@@ -197,9 +200,25 @@ export class OnnxKernels implements Kernels {
     return handle;
   }
 
+  blockFusable(spec: BlockSpec): boolean {
+    return this.prepack && blockSupported(spec);
+  }
+
+  packBlock(spec: BlockSpec, w: BlockTensors, slot?: PackedWeightSlot): FusedBlock {
+    return this.blocks.pack(spec, w, this.saveFailed ? undefined : slot, (e) => {
+      console.warn(`[kernels] weights are not kept for the next load (${e.message}).`);
+      this.saveFailed = true;
+    });
+  }
+
+  restoreBlock(spec: BlockSpec, slot: PackedWeightSlot): FusedBlock | undefined {
+    return this.blocks.restore(spec, slot);
+  }
+
   dispose(): void {
     this.elementwise.dispose();
     this.attentionGraphs.dispose();
+    this.blocks.dispose();
     for (const s of this.live) s.dispose();
     this.live.clear();
     this.dynamic.clear();

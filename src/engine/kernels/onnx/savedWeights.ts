@@ -70,10 +70,31 @@ function writeAtomically(file: string, write: (tmp: string) => void): void {
 export function saveAndOpen(rt: OrtRuntime, slot: PackedWeightSlot, graph: (dataFile: string) => GraphSpec, weight: Float32Array,
   options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession {
   const files = savedWeightFiles(slot);
-  fs.mkdirSync(slot.dir, { recursive: true });
+  return saveEntry(rt, files, [{ file: files.data, data: weight }], encodeModel(graph(path.basename(files.data))), options, probe);
+}
+
+/**
+ * The same for a graph with several weights (a fused block's half): `weights` by name, each written to
+ * `<key>.<name>.bin`, which `graph` gets as the external file of that name.
+ */
+export function saveGraphAndOpen(rt: OrtRuntime, slot: PackedWeightSlot, graph: (fileOf: (name: string) => string) => GraphSpec,
+  weights: Readonly<Record<string, Float32Array>>, options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession {
+  const files = savedWeightFiles(slot);
+  const data = Object.entries(weights).map(([name, w]) => ({ file: dataFileOf(files, name), data: w }));
+  return saveEntry(rt, files, data, encodeModel(graph((name) => path.basename(dataFileOf(files, name)))), options, probe);
+}
+
+function dataFileOf(files: SavedWeightFiles, name: string): string {
+  if (!SAFE_KEY.test(name)) throw new RangeError(`weight name "${name}" is not a plain file name`);
+  return files.data.replace(/\.bin$/, `.${name}.bin`);
+}
+
+function saveEntry(rt: OrtRuntime, files: SavedWeightFiles, data: readonly { file: string; data: Float32Array }[], model: Uint8Array,
+  options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession {
+  fs.mkdirSync(path.dirname(files.model), { recursive: true });
   fs.rmSync(files.probe, { force: true }); // the entry is incomplete until the probe is back
-  writeAtomically(files.data, (tmp) => fs.writeFileSync(tmp, new Uint8Array(weight.buffer, weight.byteOffset, weight.byteLength)));
-  writeAtomically(files.model, (tmp) => fs.writeFileSync(tmp, encodeModel(graph(path.basename(files.data)))));
+  for (const d of data) writeAtomically(d.file, (tmp) => fs.writeFileSync(tmp, new Uint8Array(d.data.buffer, d.data.byteOffset, d.data.byteLength)));
+  writeAtomically(files.model, (tmp) => fs.writeFileSync(tmp, model));
   const session = rt.openSession(files.model, options);
   try {
     const y = probe(session);
@@ -86,7 +107,7 @@ export function saveAndOpen(rt: OrtRuntime, slot: PackedWeightSlot, graph: (data
 }
 
 /**
- * Opens the entry in `slot` if it is complete and still gives its probe product; otherwise removes it (a stale or
+ * Opens the entry in `slot` (from saveAndOpen or saveGraphAndOpen) if it is complete and still gives its probe product; otherwise removes it (a stale or
  * damaged entry is rewritten by the next save) and returns undefined.
  */
 export function openSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession | undefined {
@@ -106,6 +127,15 @@ export function openSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSe
   return undefined;
 }
 
+
 function removeSavedWeight(files: SavedWeightFiles): void {
   for (const f of [files.probe, files.model, files.data]) fs.rmSync(f, { force: true });
+  // a multi-weight entry's data files (<key>.<name>.bin)
+  const dir = path.dirname(files.data);
+  const prefix = `${path.basename(files.data, '.bin')}.`;
+  try {
+    for (const f of fs.readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.bin')) fs.rmSync(path.join(dir, f), { force: true });
+  } catch {
+    // the folder is gone: nothing to remove
+  }
 }

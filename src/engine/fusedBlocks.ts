@@ -1,0 +1,110 @@
+/**
+ * Hands whole blocks to kernels that run a block as a few native calls (Kernels.packBlock) while the loader reads
+ * the checkpoint. A block's linear weights are copied out of the loader's reused buffers until the block is
+ * complete (one block at a time: 28 MB for GPT-2 small), then packed together, and the copies dropped; the model
+ * holds no other copy of them. With kept weights, a block an earlier load wrote is opened instead of read.
+ */
+import type { ModelConfig } from './config';
+import type { BlockSpec, BlockTensors, FusedBlock, Kernels, PackedWeightSlot } from './kernels/types';
+import { canonicalShapes, isLinearWeight, stackPrefixes } from './weights';
+
+/** The block shape when every block of this model can be fused (decoder-only, pre-norm, no RoPE/GQA/gates); else undefined. */
+export function fusableBlockSpec(cfg: ModelConfig, kernels: Kernels): BlockSpec | undefined {
+  if (!kernels.packBlock || !kernels.blockFusable) return undefined;
+  if (cfg.kind !== 'decoder' || cfg.norm_placement !== 'pre' || cfg.gated_mlp || cfg.n_kv_heads !== cfg.n_heads) return undefined;
+  if (cfg.positional === 'rope' || cfg.positional === 'relative_bias') return undefined;
+  const spec: BlockSpec = { d: cfg.d_model, heads: cfg.n_heads, dHead: cfg.d_head, dMlp: cfg.d_mlp, norm: cfg.norm, eps: cfg.norm_eps, act: cfg.act, attnScale: cfg.attn_scale };
+  return kernels.blockFusable(spec) ? spec : undefined;
+}
+
+const BLOCK_NAME = /^blocks\.(\d+)\.(.+)$/;
+
+export class BlockAssembler {
+  /** The fused block of each layer (filled as the loader completes them). */
+  readonly fused: (FusedBlock | undefined)[];
+  private readonly pending = new Map<number, Map<string, Float32Array>>();
+  private readonly sizes = new Map<number, number>();
+  private readonly restored = new Set<number>();
+
+  constructor(private readonly cfg: ModelConfig, private readonly spec: BlockSpec, private readonly kernels: Kernels, private readonly slot?: (key: string) => PackedWeightSlot | undefined) {
+    const prefix = stackPrefixes(cfg).decoder ?? '';
+    if (prefix !== '') throw new Error('BlockAssembler: only single-stack decoders');
+    this.fused = new Array(cfg.n_layers).fill(undefined);
+    for (const name of canonicalShapes(cfg).keys()) {
+      const layer = this.layerOf(name);
+      if (layer !== undefined) this.sizes.set(layer, (this.sizes.get(layer) ?? 0) + 1);
+    }
+  }
+
+  /** Blocks an earlier load kept, opened now: loader presets (zero-length handles) for their linear weights. */
+  restore(): Map<string, Float32Array> {
+    const presets = new Map<string, Float32Array>();
+    for (let l = 0; l < this.cfg.n_layers; l++) {
+      const slot = this.slot?.(blockKey(l));
+      const block = slot ? this.kernels.restoreBlock?.(this.spec, slot) : undefined;
+      if (!block) continue;
+      this.fused[l] = block;
+      this.restored.add(l);
+      for (const name of canonicalShapes(this.cfg).keys()) if (this.layerOf(name) === l && isLinearWeight(name)) presets.set(name, new Float32Array(0));
+    }
+    return presets;
+  }
+
+  /** True for the linear weights this assembler takes (the loader then calls stage instead of packing them itself). */
+  owns(canonical: string): boolean {
+    const layer = this.layerOf(canonical);
+    return layer !== undefined && isLinearWeight(canonical);
+  }
+
+  /** A linear weight of a block being assembled: copied (the loader reuses `w`'s memory); a placeholder handle is returned. */
+  stage(canonical: string, w: Float32Array): Float32Array {
+    this.add(canonical, w.slice());
+    return new Float32Array(0);
+  }
+
+  /** Every canonical tensor the loader produced (handles included): a block is packed as soon as all of its tensors are in. */
+  loaded(canonical: string, tensor: Float32Array): void {
+    const layer = this.layerOf(canonical);
+    if (layer === undefined || this.restored.has(layer)) return;
+    if (isLinearWeight(canonical) && tensor.length === 0) return; // its staged copy is already in
+    this.add(canonical, tensor);
+  }
+
+  private add(canonical: string, tensor: Float32Array): void {
+    const layer = this.layerOf(canonical) as number;
+    let parts = this.pending.get(layer);
+    if (!parts) this.pending.set(layer, (parts = new Map()));
+    parts.set((BLOCK_NAME.exec(canonical) as RegExpExecArray)[2], tensor);
+    if (parts.size === this.sizes.get(layer)) {
+      this.pending.delete(layer);
+      this.fused[layer] = this.kernels.packBlock?.(this.spec, blockTensors(parts), this.slot?.(blockKey(layer)));
+    }
+  }
+
+  private layerOf(canonical: string): number | undefined {
+    const m = BLOCK_NAME.exec(canonical);
+    return m ? Number(m[1]) : undefined;
+  }
+}
+
+function blockKey(layer: number): string {
+  return `fused.blocks.${layer}`;
+}
+
+function blockTensors(p: Map<string, Float32Array>): BlockTensors {
+  const get = (n: string): Float32Array => {
+    const t = p.get(n);
+    if (!t) throw new Error(`BlockAssembler: ${n} missing`);
+    return t;
+  };
+  return {
+    ln1: { w: get('ln1.w'), b: p.get('ln1.b') },
+    q: { w: get('attn.W_Q'), b: p.get('attn.b_Q') },
+    k: { w: get('attn.W_K'), b: p.get('attn.b_K') },
+    v: { w: get('attn.W_V'), b: p.get('attn.b_V') },
+    o: { w: get('attn.W_O'), b: p.get('attn.b_O') },
+    ln2: { w: get('ln2.w'), b: p.get('ln2.b') },
+    in: { w: get('mlp.W_in'), b: p.get('mlp.b_in') },
+    out: { w: get('mlp.W_out'), b: p.get('mlp.b_out') },
+  };
+}
