@@ -23,8 +23,7 @@ export function blockSupported(spec: BlockSpec): boolean {
   return spec.norm === 'layernorm' && acts.includes(spec.act) && spec.d > 0 && spec.heads > 0 && spec.dHead > 0 && spec.dMlp > 0;
 }
 
-const LINEARS = ['q', 'k', 'v', 'o', 'in', 'out'] as const;
-type LinearName = (typeof LINEARS)[number];
+type LinearName = 'q' | 'k' | 'v' | 'o' | 'in' | 'out';
 
 /** The large weights go to external data files (in memory or beside a saved model); norms and biases stay inline. */
 function externalName(half: 'in' | 'out', name: LinearName): string {
