@@ -141,6 +141,27 @@ describe('cli trace options', () => {
   });
 });
 
+describe('cli --keep-weights', () => {
+  it('keeps the converted weights on the first run and opens them on the next, with the same output', () => {
+    const keep = path.join(tmp, 'kept');
+    const text = writeText('keep.txt', 'The quick brown fox jumps over the lazy dog.');
+    const outs = [1, 2].map((i) => {
+      const prefix = path.join(tmp, `keep-${i}`);
+      const r = run(['trace', '--model', modelDir('tiny-random-gpt2'), '--text-file', text, '--out', prefix, '--kernels', 'onnx', '--keep-weights', keep]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return readOutput(prefix);
+    });
+    const [folder] = fs.readdirSync(keep);
+    // tiny-random-gpt2 on onnx: its blocks run fused, kept as two saved halves each
+    const layers = JSON.parse(fs.readFileSync(path.join(modelDir('tiny-random-gpt2'), 'config.json'), 'utf8')).n_layer as number;
+    const halves = Array.from({ length: layers }, (_, l) => [`fused.blocks.${l}.in.probe`, `fused.blocks.${l}.out.probe`]).flat();
+    expect(fs.readdirSync(path.join(keep, folder)).filter((f) => f.endsWith('.probe')).sort()).toEqual([...halves, 'unembed.W_U.probe'].sort());
+    expect(outs[1].json).toEqual(outs[0].json);
+    for (const [name, t] of outs[0].tensors) expect(Array.from(outs[1].tensors.get(name)?.data ?? []), name).toEqual(Array.from(t.data));
+  });
+});
+
 describe('cli errors: non-zero exit and one clear line on stderr', () => {
   const oneLine = (s: string) => expect(s.trimEnd().split('\n')).toHaveLength(1);
   it('missing text file', () => {
