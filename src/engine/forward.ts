@@ -160,11 +160,11 @@ export interface AttnHeads {
  * cache); cross-attention reads them from the encoder output. Exported so the trace can recompute one layer.
  */
 export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array, n: number, layer: number, attn: AttnKind, run: StackRun, o: RunOptions,
-  projected?: { readonly q: Float32Array; readonly k: Float32Array; readonly v: Float32Array }): AttnHeads {
+  projected?: { readonly q: Float32Array; readonly k: Float32Array; readonly v: Float32Array; readonly rotQ?: Float32Array; readonly rotK?: Float32Array }): AttnHeads {
   const { n_heads: H, n_kv_heads: Hkv, d_head: dh } = m.cfg;
   const p = run.prefix;
-  // `projected`: q, k, v already computed from x (a fused block's first half), self-attention only.
-  const q = projected?.q ?? linear(m, x, n, aw.q); // [pos, n_heads, d_head]
+  // `projected`: q, k, v (and with RoPE their rotations) already computed from x by a fused block's first half.
+  let q = projected?.q ?? linear(m, x, n, aw.q); // [pos, n_heads, d_head]
   emit(o, 'q', layer, q, [n, H, dh], p, attn);
   if (attn === 'cross_attn') {
     const src = run.encoderOut as Float32Array;
@@ -180,13 +180,17 @@ export function attentionHeads(m: LoadedModel, aw: AttnWeights, x: Float32Array,
     }
     return { q: splitHeads(q, n, H, dh), k: cached.k, v: cached.v, nq: n, nk: ns, kvStride: ns };
   }
-  const k = projected?.k ?? linear(m, x, n, aw.k); // [pos, n_kv_heads, d_head]
+  let k = projected?.k ?? linear(m, x, n, aw.k); // [pos, n_kv_heads, d_head]
   const v = projected?.v ?? linear(m, x, n, aw.v);
   emit(o, 'k', layer, k, [n, Hkv, dh], p, attn);
   emit(o, 'v', layer, v, [n, Hkv, dh], p, attn);
   if (m.invFreq) {
-    applyRope(q, n, H, dh, m.invFreq, run.startPos);
-    applyRope(k, n, Hkv, dh, m.invFreq, run.startPos);
+    if (projected?.rotQ && projected.rotK) {
+      [q, k] = [projected.rotQ, projected.rotK]; // the very numbers the fused block's attention used
+    } else {
+      applyRope(q, n, H, dh, m.invFreq, run.startPos);
+      applyRope(k, n, Hkv, dh, m.invFreq, run.startPos);
+    }
     emit(o, 'rot_q', layer, q, [n, H, dh], p, attn);
     emit(o, 'rot_k', layer, k, [n, Hkv, dh], p, attn);
   }
@@ -411,15 +415,17 @@ function block(m: LoadedModel, bw: BlockWeights, x: Float32Array, n: number, lay
 }
 
 /** Hooks a fused block's second half can serve, by the internal it fetches. */
-const FUSED_INTERNALS: readonly (readonly [HookKind, BlockInternal])[] = [['attn_out', 'attnOut'], ['resid_mid', 'residMid'], ['mlp_pre', 'mlpPre'], ['mlp_post', 'mlpPost'], ['mlp_out', 'mlpOut']];
+const FUSED_INTERNALS: readonly (readonly [HookKind, BlockInternal])[] = [
+  ['attn_out', 'attnOut'], ['resid_mid', 'residMid'], ['mlp_pre', 'mlpPre'], ['mlp_pre_gate', 'mlpPreGate'], ['mlp_post', 'mlpPost'], ['mlp_out', 'mlpOut'],
+];
 
 /**
- * The same block (pre-norm, self-attention only) in three native calls: ln1 + q/k/v projections, the attention
- * core, then the rest of the block (Kernels.packBlock). Hooks get the same values at the same points; a hook's
+ * The same block (pre-norm, self-attention only) in three native calls: ln1 + q/k/v projections (+ RoPE), the
+ * attention core, then the rest of the block (Kernels.packBlock). Hooks get the same values at the same points; a hook's
  * internal is only fetched when a recorder wants it.
  */
 function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, layer: number, run: StackRun, o: RunOptions): Float32Array {
-  const { d_model: d, n_heads: H, d_head: dh, d_mlp: f } = m.cfg;
+  const { d_model: d, n_heads: H, n_kv_heads: Hkv, d_head: dh, d_mlp: f } = m.cfg;
   const p = run.prefix;
   const wanted = (k: HookKind) => o.recorder?.wants(hookName(k, layer, 'attn', p)) ?? false;
   // x is the embedding output or the previous fused block's fresh result, never written again: a recorder may keep it.
@@ -427,11 +433,16 @@ function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, 
   let z: Float32Array; // [pos, n_heads·d_head]
   if (!run.cache && m.kernels.attention) {
     const raw = wanted('q') || wanted('k') || wanted('v');
-    const a = fb.attnInputs(x, n, { raw, heads: true });
+    const rotated = m.invFreq !== undefined && (wanted('rot_q') || wanted('rot_k'));
+    const a = fb.attnInputs(x, n, { raw, heads: true, rotated }, run.startPos);
     if (raw) {
       emit(o, 'q', layer, a.q as Float32Array, [n, H, dh], p);
-      emit(o, 'k', layer, a.k as Float32Array, [n, H, dh], p);
-      emit(o, 'v', layer, a.v as Float32Array, [n, H, dh], p);
+      emit(o, 'k', layer, a.k as Float32Array, [n, Hkv, dh], p);
+      emit(o, 'v', layer, a.v as Float32Array, [n, Hkv, dh], p);
+    }
+    if (rotated) {
+      emit(o, 'rot_q', layer, a.rotQ as Float32Array, [n, H, dh], p);
+      emit(o, 'rot_k', layer, a.rotK as Float32Array, [n, Hkv, dh], p);
     }
     const scores = wanted('attn_scores') ? new Float32Array(H * n * n) : undefined;
     // Work buffers: the second half reads z at once, and hooks copy what they keep.
@@ -441,7 +452,7 @@ function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, 
     emit(o, 'z', layer, z, [n, H, dh], p);
   } else {
     // With a KV cache (generation): the projections from the fused half, the rest as in attention().
-    const a = fb.attnInputs(x, n, { raw: true, heads: false });
+    const a = fb.attnInputs(x, n, { raw: true, heads: false, rotated: true }, run.startPos);
     const hd = attentionHeads(m, { q: EMPTY_LINEAR, k: EMPTY_LINEAR, v: EMPTY_LINEAR, o: EMPTY_LINEAR }, x, n, layer, 'attn', run, o, a as { q: Float32Array; k: Float32Array; v: Float32Array });
     z = wanted('attn_scores') || wanted('pattern') || wanted('z')
       ? attendExplicit(m, hd, run.causal, run.startPos, undefined, { o, layer, attn: 'attn', prefix: p })
@@ -452,6 +463,7 @@ function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, 
   if (r.attnOut) emit(o, 'attn_out', layer, r.attnOut, [n, d], p);
   if (r.residMid) emit(o, 'resid_mid', layer, r.residMid, [n, d], p);
   if (r.mlpPre) emit(o, 'mlp_pre', layer, r.mlpPre, [n, f], p);
+  if (r.mlpPreGate) emit(o, 'mlp_pre_gate', layer, r.mlpPreGate, [n, f], p);
   if (r.mlpPost) emit(o, 'mlp_post', layer, r.mlpPost, [n, f], p);
   if (r.mlpOut) emit(o, 'mlp_out', layer, r.mlpOut, [n, d], p);
   emit(o, 'resid_post', layer, r.y, [n, d], p);
@@ -568,7 +580,7 @@ export function recomputeHeads(m: LoadedModel, stack: 'encoder' | 'decoder', lay
   const bw = sw.blocks[layer];
   const run: StackRun = { prefix: '', causal: stack === 'decoder', startPos: 0, layerOffset: 0, totalLayers: 0 };
   const fb = m.fused?.get(bw);
-  if (fb) return attentionHeads(m, bw.attn, residPre, n, layer, 'attn', run, {}, fb.attnInputs(residPre, n, { raw: true, heads: false }) as { q: Float32Array; k: Float32Array; v: Float32Array });
+  if (fb) return attentionHeads(m, bw.attn, residPre, n, layer, 'attn', run, {}, fb.attnInputs(residPre, n, { raw: true, heads: false, rotated: true }) as { q: Float32Array; k: Float32Array; v: Float32Array });
   const x = m.cfg.norm_placement === 'pre' ? norm(m, residPre, n, bw.ln1) : residPre;
   return attentionHeads(m, bw.attn, x, n, layer, 'attn', run, {});
 }

@@ -7,14 +7,21 @@
  */
 import type { ModelConfig } from './config';
 import type { BlockSpec, BlockTensors, FusedBlock, Kernels, PackedWeightSlot } from './kernels/types';
+import { ropeInvFreq } from './ops';
 import { canonicalShapes, isLinearWeight, stackPrefixes } from './weights';
 
-/** The block shape when every block of this model can be fused (decoder-only, pre-norm, no RoPE/GQA/gates); else undefined. */
+/**
+ * The block shape when every block of this model can be fused (decoder-only and pre-norm: the GPT-2 and Llama
+ * families; relative position biases and cross-attention stay per-op) and the kernels implement it; else undefined.
+ */
 export function fusableBlockSpec(cfg: ModelConfig, kernels: Kernels): BlockSpec | undefined {
   if (!kernels.packBlock || !kernels.blockFusable) return undefined;
-  if (cfg.kind !== 'decoder' || cfg.norm_placement !== 'pre' || cfg.gated_mlp || cfg.n_kv_heads !== cfg.n_heads) return undefined;
-  if (cfg.positional === 'rope' || cfg.positional === 'relative_bias') return undefined;
-  const spec: BlockSpec = { d: cfg.d_model, heads: cfg.n_heads, dHead: cfg.d_head, dMlp: cfg.d_mlp, norm: cfg.norm, eps: cfg.norm_eps, act: cfg.act, attnScale: cfg.attn_scale };
+  if (cfg.kind !== 'decoder' || cfg.norm_placement !== 'pre' || cfg.positional === 'relative_bias') return undefined;
+  const spec: BlockSpec = {
+    d: cfg.d_model, heads: cfg.n_heads, kvHeads: cfg.n_kv_heads, dHead: cfg.d_head, dMlp: cfg.d_mlp, norm: cfg.norm, eps: cfg.norm_eps,
+    act: cfg.act, gated: cfg.gated_mlp, attnScale: cfg.attn_scale,
+    rope: cfg.positional === 'rope' ? ropeInvFreq(cfg.d_head, cfg.rope_theta, cfg.rope_scaling) : undefined,
+  };
   return kernels.blockFusable(spec) ? spec : undefined;
 }
 
@@ -117,5 +124,6 @@ function blockTensors(p: Map<string, Float32Array>): BlockTensors {
     ln2: { w: get('ln2.w'), b: p.get('ln2.b') },
     in: { w: get('mlp.W_in'), b: p.get('mlp.b_in') },
     out: { w: get('mlp.W_out'), b: p.get('mlp.b_out') },
+    gate: p.has('mlp.W_gate') ? { w: get('mlp.W_gate'), b: p.get('mlp.b_gate') } : undefined,
   };
 }

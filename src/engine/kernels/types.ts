@@ -143,13 +143,19 @@ export interface LogitSummary {
 export interface BlockSpec {
   readonly d: number;
   readonly heads: number;
+  /** Key/value heads (< heads: grouped-query attention, each serving heads / kvHeads query heads). */
+  readonly kvHeads: number;
   readonly dHead: number;
   readonly dMlp: number;
   readonly norm: NormKind;
   readonly eps: number;
   readonly act: Activation;
+  /** act(gate(x)) ⊙ in(x) instead of act(in(x)). */
+  readonly gated: boolean;
   /** Multiplies q before q·kᵀ. */
   readonly attnScale: number;
+  /** RoPE inverse frequencies [dHead / 2] (ops.applyRope's rotation of q and k by position); none for other models. */
+  readonly rope?: Float64Array;
 }
 
 /** A linear layer's weight [nOut, nIn] (nn.Linear layout) and optional bias [nOut]. */
@@ -167,15 +173,20 @@ export interface BlockTensors {
   readonly ln2: { readonly w: Float32Array; readonly b?: Float32Array };
   readonly in: BlockLinear;
   readonly out: BlockLinear;
+  /** Gated MLPs only. */
+  readonly gate?: BlockLinear;
 }
 
 /** What the first half of a fused block returns; each field only when asked for. */
 export interface BlockAttnInputs {
-  /** q, k, v = ln1(x)·Wᵀ + b, [n, heads·dHead] each (q not scaled). */
+  /** q, k, v = ln1(x)·Wᵀ + b: q [n, heads·dHead], k and v [n, kvHeads·dHead] (before RoPE; q not scaled). */
   readonly q?: Float32Array;
   readonly k?: Float32Array;
   readonly v?: Float32Array;
-  /** The attention kernel's inputs: q·scale [heads, n, dHead], kᵀ [heads, dHead, n], v [heads, n, dHead]. */
+  /** RoPE models: q and k rotated by position (same shapes). */
+  readonly rotQ?: Float32Array;
+  readonly rotK?: Float32Array;
+  /** The attention kernel's inputs, every query head (GQA: kv heads repeated): q·scale [heads, n, dHead], kᵀ [heads, dHead, n], v [heads, n, dHead]. */
   readonly qHeads?: Float32Array;
   readonly kT?: Float32Array;
   readonly vHeads?: Float32Array;
@@ -188,11 +199,12 @@ export interface BlockRest {
   readonly attnOut?: Float32Array;
   readonly residMid?: Float32Array;
   readonly mlpPre?: Float32Array;
+  readonly mlpPreGate?: Float32Array;
   readonly mlpPost?: Float32Array;
   readonly mlpOut?: Float32Array;
 }
 
-export type BlockInternal = 'attnOut' | 'residMid' | 'mlpPre' | 'mlpPost' | 'mlpOut';
+export type BlockInternal = 'attnOut' | 'residMid' | 'mlpPre' | 'mlpPreGate' | 'mlpPost' | 'mlpOut';
 
 /**
  * One block in two native calls, with the attention core (Kernels.attention) between them:
@@ -200,7 +212,8 @@ export type BlockInternal = 'attnOut' | 'residMid' | 'mlpPre' | 'mlpPost' | 'mlp
  * rest: output projection, residual, ln2, MLP, residual. Numerically the same operations as the per-op path.
  */
 export interface FusedBlock {
-  attnInputs(x: Float32Array, n: number, want: { readonly raw: boolean; readonly heads: boolean }): BlockAttnInputs;
+  /** Rows of x sit at positions startPos… (RoPE). `rotated`: also return rotQ / rotK (RoPE models). */
+  attnInputs(x: Float32Array, n: number, want: { readonly raw: boolean; readonly heads: boolean; readonly rotated?: boolean }, startPos?: number): BlockAttnInputs;
   /** z [n, heads·dHead] (heads merged) and the block input x [n, d]. */
   rest(z: Float32Array, x: Float32Array, n: number, want: ReadonlySet<BlockInternal>): BlockRest;
 }

@@ -1,8 +1,9 @@
 // Fused blocks (Kernels.packBlock, src/engine/fusedBlocks.ts, onnx/blocks.ts): a pre-norm block in three native
 // calls instead of ~9. The same model loaded with and without fusion (both on ONNX Runtime, and the portable path)
-// must agree at every hook, in the head math, the next-token statistics and generation with a KV cache; the fused
-// model holds its block weights only in the fused sessions; and only the blocks the graphs implement are fused.
-// (Against the float64 references: test/unit/kernels/fixtures.paths.test.ts, where tiny-random-gpt2 runs fused.)
+// must agree at every hook, in the head math, the next-token statistics and generation with a KV cache — for a
+// GPT-2-shaped model and for stories260K (Llama: RMSNorm, RoPE, grouped-query attention, SwiGLU); the fused model
+// holds its block weights only in the fused sessions; and only the blocks the graphs implement are fused.
+// (Against the float64 references: test/unit/kernels/fixtures.paths.test.ts, where both fixtures run fused on onnx.)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -45,9 +46,16 @@ function onnxKernels(fuse: boolean): { kernels: Kernels; packed: string[]; dispo
 }
 
 const BLOCK_HOOKS: HookKind[] = ['resid_pre', 'q', 'k', 'v', 'attn_scores', 'pattern', 'z', 'attn_out', 'resid_mid', 'mlp_pre', 'mlp_post', 'mlp_out', 'resid_post'];
+/** Llama-family blocks add these (RoPE, gated MLP). */
+const LLAMA_HOOKS: HookKind[] = ['rot_q', 'rot_k', 'mlp_pre_gate'];
+
+function blockHooks(model: Model): HookKind[] {
+  return model.config.positional === 'rope' ? [...BLOCK_HOOKS, ...LLAMA_HOOKS] : BLOCK_HOOKS;
+}
 
 async function everyHook(model: Model): Promise<HookCache> {
-  const cache = new HookCache((name) => BLOCK_HOOKS.some((k) => Array.from({ length: SHAPE.n_layer }, (_, l) => hookName(k, l)).includes(name)));
+  const names = new Set(blockHooks(model).flatMap((k) => Array.from({ length: model.info.n_layers }, (_, l) => hookName(k, l))));
+  const cache = new HookCache((name) => names.has(name));
   await model.trace(TEXT, { hooks: cache });
   return cache;
 }
@@ -97,7 +105,7 @@ describe.skipIf(typeof onnx === 'string')('fused blocks (onnx kernels)', () => {
   it('gives every hook the values of the per-op path (ONNX Runtime and portable)', async () => {
     const [a, b, c] = [await everyHook(fused), await everyHook(unfused), await everyHook(portable)];
     for (let l = 0; l < SHAPE.n_layer; l++) {
-      for (const kind of BLOCK_HOOKS) {
+      for (const kind of blockHooks(fused)) {
         const name = hookName(kind, l);
         const got = a.get(name);
         expect(got, `${name} recorded by the fused block`).toBeDefined();
@@ -139,8 +147,40 @@ describe.skipIf(typeof onnx === 'string')('fused blocks (onnx kernels)', () => {
     expect(() => fb.rest(new Float32Array(SHAPE.n_embd), new Float32Array(SHAPE.n_embd), 2, new Set())).toThrow(RangeError);
   });
 
-  it('leaves blocks the graphs do not implement to the per-op path (RoPE, post-norm, encoder-decoder)', () => {
-    for (const name of ['stories260K', 'tiny-random-bert', 'tiny-random-t5']) {
+  it('fuses Llama-family blocks (RMSNorm, RoPE, grouped-query attention, SwiGLU): every hook, the head math and cached generation agree', async () => {
+    const k = [onnxKernels(true), onnxKernels(false)];
+    try {
+      const [f, u] = k.map((x) => loadModel(modelDir('stories260K'), { kernels: x.kernels }));
+      const p = loadModel(modelDir('stories260K'), { kernels: 'portable' });
+      expect(f.config.n_kv_heads).toBeLessThan(f.config.n_heads); // the fixture exercises GQA
+      expect(f.loaded.fused?.size).toBe(f.info.n_layers);
+      expect(u.loaded.fused).toBeUndefined();
+      const [a, b, c] = [await everyHook(f), await everyHook(u), await everyHook(p)];
+      expect(a.values.size).toBe(blockHooks(f).length * f.info.n_layers);
+      for (const [name, got] of a.values) {
+        expect(got.shape, name).toEqual(b.get(name)?.shape);
+        // RoPE in float32 in the graph against float64 angles and products in ops.applyRope, five layers deep: a few
+        // ulps apart (the float64 references allow 5e-5 for patterns, 1e-4 for residuals)
+        const tol = 2e-5;
+        expectClose(got.data, b.get(name)!.data, tol, `${name} fused vs per-op onnx`);
+        expectClose(got.data, c.get(name)!.data, tol, `${name} fused vs portable`);
+      }
+      const [t1, t2] = [await f.trace(TEXT), await u.trace(TEXT)];
+      for (let l = 0; l < f.info.n_layers; l++) {
+        const [h1, h2] = [t1.headMath(l, 5, 9), t2.headMath(l, 5, 9)];
+        expect(h1.kvHead).toBe(h2.kvHead);
+        for (const key of ['q', 'k', 'v', 'weights', 'z'] as const) expectClose(h1[key], h2[key], 5e-6, `stories260K head math ${key} layer ${l}`);
+      }
+      const prompt = (await f.tokenize(TEXT)).ids;
+      const [g1, g2] = [await f.generateFromIds(prompt, { maxNewTokens: 8 }), await u.generateFromIds(prompt, { maxNewTokens: 8 })];
+      expect(g1.newIds).toEqual(g2.newIds);
+    } finally {
+      for (const x of k) x.dispose();
+    }
+  });
+
+  it('leaves blocks the graphs do not implement to the per-op path (post-norm, encoder-decoder)', () => {
+    for (const name of ['tiny-random-bert', 'tiny-random-t5', 'tiny-random-marian']) {
       const k = onnxKernels(true);
       try {
         const m = loadModel(modelDir(name), { kernels: k.kernels });

@@ -117,7 +117,7 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     loadModel(dir, { kernels: first.kernels, packCache: root });
     first.dispose();
     const [folder] = fs.readdirSync(root);
-    const bin = path.join(root, folder, 'fused.blocks.1.out.out_in.bin'); // block 1's mlp.W_in
+    const bin = path.join(root, folder, 'fused.blocks.1.out.w_in.bin'); // block 1's mlp.W_in
     const bytes = fs.readFileSync(bin);
     new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).fill(0.5, 1000, 2000);
     fs.writeFileSync(bin, bytes);
