@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tryKernels } from '../../../src/engine/kernels/select';
 import { SafetensorsFile } from '../../../src/engine/safetensors';
 import { loadCases, modelDir, readReferenceTensors, REFERENCE_MODELS, type ReferenceCase, type TopToken } from '../../support/fixtures';
 import { attnRows, checkClose, checkLogits, checkTop5, DiffTable, ref } from './forwardReference';
@@ -141,7 +142,11 @@ describe('cli trace options', () => {
   });
 });
 
-describe('cli --keep-weights', () => {
+// Kept weights need the onnx path: skipped where it cannot load, or when TE_KERNELS forces another path on the CLI.
+const onnxProbe = tryKernels('onnx', 1);
+if (typeof onnxProbe !== 'string') onnxProbe.dispose?.();
+const onnxHere = typeof onnxProbe !== 'string' && [undefined, 'onnx', 'auto'].includes(process.env.TE_KERNELS);
+describe.skipIf(!onnxHere)('cli --keep-weights', () => {
   it('keeps the converted weights on the first run and opens them on the next, with the same output', () => {
     const keep = path.join(tmp, 'kept');
     const text = writeText('keep.txt', 'The quick brown fox jumps over the lazy dog.');
