@@ -41,6 +41,8 @@ export interface ModelInfo {
   readonly params: number;
   /** Kernel path in use ("portable", …). */
   readonly kernels: string;
+  /** Blocks the kernels run as fused native graphs (Kernels.packBlock); 0 where every block runs op by op. */
+  readonly fused_blocks: number;
 }
 
 export interface LoadOptions {
@@ -133,6 +135,7 @@ export class Model {
         const info: ModelInfo = {
           dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,
           d_model: cfg.d_model, d_head: cfg.d_head, d_vocab: cfg.d_vocab, n_ctx: cfg.n_ctx, positional: cfg.positional, params: paramCount, kernels: kernels.name,
+          fused_blocks: loaded.fused?.size ?? 0,
         };
         return new Model(info, cfg, loaded, tokenizer, targetTokenizer, ownKernels);
       } catch (e) {

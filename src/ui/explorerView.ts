@@ -175,7 +175,9 @@ function detailsOf(a: Analysis): NonNullable<ExplorerState['model']['details']> 
 function detailsFromInfo(i: ModelSummary['info']): NonNullable<ExplorerState['model']['details']> {
   return {
     family: i.family, architecture: i.architecture, kind: i.kind, layers: i.n_layers, heads: i.n_heads, kvHeads: i.n_kv_heads,
-    dModel: i.d_model, vocab: i.d_vocab, params: i.params, context: i.n_ctx, positional: String(i.positional), kernels: i.kernels,
+    dModel: i.d_model, vocab: i.d_vocab, params: i.params, context: i.n_ctx, positional: String(i.positional),
+    // (fused_blocks may be absent from a summary an older worker bundle sent)
+    kernels: i.fused_blocks > 0 ? `${i.kernels} · ${i.fused_blocks} fused blocks` : i.kernels,
   };
 }
 

@@ -94,6 +94,8 @@ describe.skipIf(typeof onnx === 'string')('fused blocks (onnx kernels)', () => {
 
   it('fuses every block and holds its weights only there (the unembedding is the only single weight packed)', () => {
     expect(fused.loaded.fused?.size).toBe(SHAPE.n_layer);
+    expect(fused.info.fused_blocks).toBe(SHAPE.n_layer);
+    expect(unfused.info.fused_blocks).toBe(0);
     expect(fusedKernels.packed).toEqual(['block', 'block', `${SHAPE.vocab_size}x${SHAPE.n_embd}`]);
     for (const bw of fused.loaded.w.decoder?.blocks ?? []) {
       for (const l of [bw.attn.q, bw.attn.k, bw.attn.v, bw.attn.o, bw.mlp.in, bw.mlp.out]) expect(l.w.length).toBe(0);
