@@ -5,10 +5,9 @@
 import { portableAttention } from '../portable';
 import { packedPerHead, packRow, type AttentionArgs } from '../types';
 import { encodeModel, type Initializer, type NodeSpec, type ValueInfo } from './proto';
+import { SMALL_PRODUCT } from './nativeCallSize';
 import type { NativeSession, OrtRuntime, OrtTensor } from './runtime';
 
-/** Below this many multiply-adds (heads·nq·nk·d) the plain loops cost less than a native call. */
-const SMALL_PRODUCT = 16_384;
 /** Attention runs over groups of heads whose [heads, nq, nk] scores take at most this many bytes. */
 const ATTENTION_CHUNK_BYTES = 4 << 20;
 /** The pattern outputs an attention session has: the full float32 pattern, or a packed layout. */

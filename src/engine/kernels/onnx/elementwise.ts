@@ -8,11 +8,10 @@
  */
 import type { Activation, NormKind } from '../../config';
 import { portableKernels } from '../portable';
+import { SMALL_ELEMENTWISE } from './nativeCallSize';
 import { encodeModel, type NodeSpec } from './proto';
 import type { NativeSession, OrtRuntime, OrtTensor } from './runtime';
 
-/** Below this many elements a native call costs more than the JavaScript loop. */
-const SMALL = 4096;
 
 /** The activation as graph nodes from `x` to `y` (`${y}_sig` is a free intermediate name). */
 export function activationNodes(kind: Activation, x: string, y: string): NodeSpec[] {
@@ -31,7 +30,7 @@ export class OrtElementwise {
   constructor(private readonly rt: OrtRuntime, private readonly threads: number) {}
 
   activation(kind: Activation, x: Float32Array): Float32Array {
-    if (x.length < SMALL) return portableKernels.activation(kind, x);
+    if (x.length < SMALL_ELEMENTWISE) return portableKernels.activation(kind, x);
     const y = this.scratchOf(x.length);
     this.session(`act:${kind}`, () => ({ nodes: activationNodes(kind, 'X', 'Y'), inputs: ['X'] })).run({ X: this.t(x, [x.length]) }, { Y: this.t(y, [x.length]) }, {});
     x.set(y);
@@ -39,7 +38,7 @@ export class OrtElementwise {
   }
 
   gatedActivation(kind: Activation, gate: Float32Array, up: Float32Array): Float32Array {
-    if (gate.length < SMALL) return portableKernels.gatedActivation(kind, gate, up);
+    if (gate.length < SMALL_ELEMENTWISE) return portableKernels.gatedActivation(kind, gate, up);
     const n = gate.length;
     const y = this.scratchOf(n);
     this.session(`gated:${kind}`, () => ({ nodes: [...activationNodes(kind, 'G', 'A'), { op: 'Mul', inputs: ['A', 'U'], outputs: ['Y'] }], inputs: ['G', 'U'] }))
@@ -50,7 +49,7 @@ export class OrtElementwise {
 
   softmaxRows(x: Float32Array, rows: number, cols: number): Float32Array {
     const n = rows * cols;
-    if (n < SMALL || cols === 0) return portableKernels.softmaxRows(x, rows, cols);
+    if (n < SMALL_ELEMENTWISE || cols === 0) return portableKernels.softmaxRows(x, rows, cols);
     // In place: MLAS's softmax reads each element before writing it (the kernel tests check this on every run,
     // so an ORT update that changed it would fail them). Saves copying the [heads, pos, pos] scores per layer.
     const xv = this.t(x.subarray(0, n), [rows, cols]);
@@ -60,7 +59,7 @@ export class OrtElementwise {
   }
 
   normRows(kind: NormKind, x: Float32Array, rows: number, d: number, w: Float32Array, b: Float32Array | undefined, eps: number, out: Float32Array = new Float32Array(rows * d)): Float32Array {
-    if (kind !== 'layernorm' || rows * d < SMALL) return portableKernels.normRows(kind, x, rows, d, w, b, eps, out);
+    if (kind !== 'layernorm' || rows * d < SMALL_ELEMENTWISE) return portableKernels.normRows(kind, x, rows, d, w, b, eps, out);
     const bias = b ?? new Float32Array(d);
     // epsilon is an attribute, so each distinct value gets its own (tiny) session.
     this.session(`layernorm:${eps}`, () => ({

@@ -17,6 +17,7 @@ import { OrtAttention } from './attention';
 import { blockSupported, OrtBlocks } from './blocks';
 import { cpuSignature } from './cpu';
 import { OrtElementwise } from './elementwise';
+import { SMALL_PRODUCT } from './nativeCallSize';
 import { encodeModel, type GraphSpec } from './proto';
 import type { NativeSession, OrtRuntime, OrtSessionOptions, OrtTensor } from './runtime';
 import { openSaved, probeRow, saveAndOpen } from './savedWeights';
@@ -28,8 +29,6 @@ export interface OnnxKernelOptions {
   readonly prepack?: boolean;
 }
 
-/** Products below this many multiply-adds are cheaper in JavaScript than a native call (~10 µs). */
-const SMALL_PRODUCT = 16_384;
 /** Arrays smaller than this are not worth a session of their own. */
 const MIN_PACKED_ELEMENTS = 16_384;
 const EMPTY_OK = new Float32Array(0);
