@@ -431,7 +431,10 @@ function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, 
   // x is the embedding output or the previous fused block's fresh result, never written again: a recorder may keep it.
   emit(o, 'resid_pre', layer, x, [n, d], p, 'attn', true);
   let z: Float32Array; // [pos, n_heads·d_head]
-  if (!run.cache && m.kernels.attention) {
+  const explicit = wanted('attn_scores') || wanted('pattern') || wanted('z');
+  // Patterns wanted (a trace): the attention kernel straight on the heads' layouts. Otherwise, as in attention(),
+  // row-wise attention keeps memory O(key_pos) at any length (generation, runs without a recorder).
+  if (!run.cache && m.kernels.attention && explicit) {
     const raw = wanted('q') || wanted('k') || wanted('v');
     const rotated = m.invFreq !== undefined && (wanted('rot_q') || wanted('rot_k'));
     const a = fb.attnInputs(x, n, { raw, heads: true, rotated }, run.startPos);
@@ -451,10 +454,10 @@ function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, 
     z = mergeHeads(zh, n, H, dh, scratchBuffer(m, 'z', n * H * dh));
     emit(o, 'z', layer, z, [n, H, dh], p);
   } else {
-    // With a KV cache (generation): the projections from the fused half, the rest as in attention().
+    // With a KV cache (generation) or no pattern wanted: the projections from the fused half, the rest as in attention().
     const a = fb.attnInputs(x, n, { raw: true, heads: false, rotated: true }, run.startPos);
     const hd = attentionHeads(m, { q: EMPTY_LINEAR, k: EMPTY_LINEAR, v: EMPTY_LINEAR, o: EMPTY_LINEAR }, x, n, layer, 'attn', run, o, a as { q: Float32Array; k: Float32Array; v: Float32Array });
-    z = wanted('attn_scores') || wanted('pattern') || wanted('z')
+    z = explicit
       ? attendExplicit(m, hd, run.causal, run.startPos, undefined, { o, layer, attn: 'attn', prefix: p })
       : attendRowwise(m, hd, run.causal, run.startPos, undefined);
   }

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGpt2 } from '../../../bench/checkpoint';
+import { generateIds } from '../../../src/engine/generate';
 import { HookCache, HOOKS, hookName, type HookKind } from '../../../src/engine/hooks';
 import type { Kernels } from '../../../src/engine/kernels/types';
 import { tryKernels } from '../../../src/engine/kernels/select';
@@ -136,11 +137,13 @@ describe.skipIf(typeof onnx === 'string')('fused blocks (onnx kernels)', () => {
     expectClose(Float32Array.from(s1.prob), Float32Array.from(s2.prob), 1e-6, 'next-token probabilities');
   });
 
-  it('generates with a KV cache like the per-op path (the cached decoder steps run the fused halves too)', async () => {
+  it('generates with a KV cache like the per-op path (the cached decoder steps run the fused halves too; so do uncached ones)', async () => {
     const prompt = (await fused.tokenize(TEXT)).ids;
     const [g1, g2] = [await fused.generateFromIds(prompt, { maxNewTokens: 6 }), await unfused.generateFromIds(prompt, { maxNewTokens: 6 })];
     expect(g1.newIds).toEqual(g2.newIds);
     expect(g1.newIds).toHaveLength(6);
+    // without a cache and without a recorder: fused halves around row-wise attention (memory O(key positions))
+    expect(generateIds(fused.loaded, prompt, { maxNewTokens: 6, noCache: true }).newIds).toEqual(g1.newIds);
   });
 
   it('checks what a fused block is given', () => {
