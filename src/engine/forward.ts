@@ -49,7 +49,7 @@ export function prepareModel(cfg: ModelConfig, w: ModelWeights, kernels: Kernels
   const tied = w.W_E === w.W_U;
   // Without a row source for a tied table the embedding must stay in memory: then keep the unembedding as it is
   // (prepared, not handed over), since it is the same array.
-  const W_U = tied && !tiedEmbeddings ? undefined : kernels.packWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true, unembedSlot);
+  const W_U = tied && !tiedEmbeddings ? undefined : kernels.packWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true, unembedSlot, w.b_U !== undefined);
   if (!W_U) {
     kernels.prepareWeight?.(w.W_U, cfg.d_model, cfg.d_vocab, true);
     return { cfg, w, kernels, invFreq, fused };

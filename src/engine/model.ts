@@ -127,7 +127,7 @@ export class Model {
         const blocks = spec ? new BlockAssembler(cfg, spec, kernels, slot) : undefined;
         const packOne = (w: Float32Array, k: number, n: number, name: string) => kernels.packWeight?.(w, k, n, true, slot(name));
         const pack = kernels.packWeight || blocks ? (w: Float32Array, k: number, n: number, name: string) => (blocks?.owns(name) ? blocks.stage(name, w) : packOne(w, k, n, name)) : undefined;
-        const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string) => (blocks?.owns(name) ? undefined : kernels.restoreWeight?.(k, n, true, cache.slot(name))) : undefined;
+        const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string, hasBias?: boolean) => (blocks?.owns(name) ? undefined : kernels.restoreWeight?.(k, n, true, cache.slot(name), hasBias)) : undefined;
         const tiedRows = tiedEmbeddingRows(ckpt, mapping);
         const presets = new Map([...(restore ? restoredUnembedding(cfg, mapping, tiedRows, restore) ?? [] : []), ...(cache ? blocks?.restore() ?? [] : [])]);
         const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), { pack, restore, presets, onTensor: blocks && ((name, t) => blocks.loaded(name, t)) });
@@ -281,11 +281,12 @@ function packCacheFor(root: string | undefined, dir: string, kernels: Kernels, m
  * rows can come from the file instead (the placeholder prepareModel swaps for them); otherwise the table is
  * read anyway and the unembedding packed from it as usual.
  */
-function restoredUnembedding(cfg: ModelConfig, mapping: WeightMapping, tiedRows: FileEmbeddingRows | undefined, restore: (k: number, n: number, name: string) => Float32Array | undefined): Map<string, Float32Array> | undefined {
+function restoredUnembedding(cfg: ModelConfig, mapping: WeightMapping, tiedRows: FileEmbeddingRows | undefined, restore: (k: number, n: number, name: string, hasBias?: boolean) => Float32Array | undefined): Map<string, Float32Array> | undefined {
   const source = (e: WeightMapping[string] | undefined) => (typeof e === 'string' ? e : e?.from);
   const tied = source(mapping['unembed.W_U']) === source(mapping['embed.W_E']);
   if (tied && !tiedRows) return undefined;
-  const handle = restore(cfg.d_model, cfg.d_vocab, 'unembed.W_U');
+  // packed as prepareModel packs it: without a bias term unless the model has a logit bias
+  const handle = restore(cfg.d_model, cfg.d_vocab, 'unembed.W_U', cfg.logit_bias);
   if (!handle) return undefined;
   return new Map(tied ? [['unembed.W_U', handle], ['embed.W_E', new Float32Array(0)]] : [['unembed.W_U', handle]]);
 }

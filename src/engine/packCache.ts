@@ -13,7 +13,7 @@ import type { PackedWeightSlot } from './kernels/types';
 import type { WeightMapping } from './weights';
 
 /** Bump when the kept files or the canonical tensors a mapping produces change meaning (the mapping is in the digest). */
-const PACK_CACHE_FORMAT = 3;
+const PACK_CACHE_FORMAT = 4;
 /** Model folders kept (a GPT-2-small folder is ~0.5 GB: its linear weights and unembedding in float32). */
 export const KEEP_MODELS = 3;
 

@@ -43,9 +43,11 @@ export interface Kernels {
    * that stands for the weight from then on: pass the handle as `b` to matmul/matmulT with the same k, n and
    * layout. `b` is neither kept nor modified, so the caller may reuse its memory at once: the loader reads every
    * weight into the same few buffers this way, and the model holds one copy of its weights instead of two.
-   * Paths that keep no copy return undefined (keep using `b`).
+   * Paths that keep no copy return undefined (keep using `b`). `hasBias` false (default true): products with this
+   * weight never add a bias, so a path may leave the bias term out of its work (a product given one anyway still
+   * adds it, more slowly); restoreWeight must then be told the same.
    */
-  packWeight?(b: Float32Array, k: number, n: number, transposed: boolean, slot?: PackedWeightSlot): Float32Array | undefined;
+  packWeight?(b: Float32Array, k: number, n: number, transposed: boolean, slot?: PackedWeightSlot, hasBias?: boolean): Float32Array | undefined;
   /**
    * Paths that can keep weights on disk for fast loading name what the kept files depend on here (runtime
    * version, CPU): they are only used where this is the same. With a `slot`, packWeight also writes the weight
@@ -53,7 +55,7 @@ export interface Kernels {
    * damaged or unusable: then read and pack the weight as usual).
    */
   readonly packedLayoutId?: string;
-  restoreWeight?(k: number, n: number, transposed: boolean, slot: PackedWeightSlot): Float32Array | undefined;
+  restoreWeight?(k: number, n: number, transposed: boolean, slot: PackedWeightSlot, hasBias?: boolean): Float32Array | undefined;
   /**
    * Optional: a whole pre-norm block as two native calls instead of ~9 (see FusedBlock), for the blocks
    * `blockFusable` accepts. The block's linear weights are then held only by the returned FusedBlock (the caller

@@ -293,7 +293,7 @@ describe('portableAttention', () => {
 
 describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path', ({ path, k: kernels }) => {
   it.each([[1, 1, 5], [1000, 1, 5], [1000, 0.7, 20], [7, 2.5, 1]])('m=%i, temperature %f, top %i: matches the logits matmulT returns (log-sum-exp in float64), across row blocks', (m, temperature, top) => {
-    const [k, n] = [8, 9000]; // a vocabulary-sized weight; 1000 rows take three row blocks (≤ 16 MB of logits each)
+    const [k, n] = [8, 9000]; // a vocabulary-sized weight; 1000 rows take two row blocks (≤ 26 MB of logits each)
     const w = random(n * k, 31).map((x) => x * 6); // logits up to ~±50: the max shift matters
     const bias = random(n, 32);
     const handle = kernels.packWeight?.(w, k, n, true);
@@ -309,7 +309,7 @@ describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path
       const row = logits.subarray(i * n, (i + 1) * n);
       expect(s!.targetLogit[i]).toBe(row[targets[i]]);
       expect(s!.targetRank[i]).toBe(row.filter((x) => x > row[targets[i]]).length);
-      if (i % 37 === 0 || i === m - 1 || i === 333 || i === 334) { // block edges; sorting every row would take seconds
+      if (i % 37 === 0 || i === m - 1 || i === 499 || i === 500) { // block edges; sorting every row would take seconds
         const order = Array.from(row.keys()).sort((x, y) => row[y] - row[x] || x - y);
         expect(Array.from(s!.topIds.subarray(i * top, (i + 1) * top)), `${path} top ids row ${i}`).toEqual(order.slice(0, top));
         expect(Array.from(s!.topLogits.subarray(i * top, (i + 1) * top))).toEqual(order.slice(0, top).map((j) => row[j]));
@@ -321,6 +321,30 @@ describe.each(paths.filter((p) => p.k.logitSummary))('logitSummary on path $path
     }
     // Summed in float64: left are the float32 rounding of ℓ / T (logits up to ~50 here) and of each exp.
     expect(worst, `${path} max |lse − float64|`).toBeLessThan(temperature === 1 ? 1e-6 : 4e-6);
+  });
+
+  it('packed without a bias term (hasBias false): the same summaries and logits; a bias given anyway is still added', () => {
+    const [m, k, n] = [300, 8, 9000];
+    const w = random(n * k, 51).map((x) => x * 6);
+    const handle = kernels.packWeight?.(w, k, n, true, undefined, false);
+    if (!handle) return; // a path that keeps no packed copy has nothing to leave out
+    const a = random(m * k, 52);
+    const targets = Int32Array.from({ length: m }, (_, i) => (i * 131) % n);
+    const s = kernels.logitSummary?.(a, handle, m, k, n, undefined, { top: 3, temperature: 1, targets });
+    expect(s).toBeDefined();
+    const logits = kernels.matmulT(a, handle, m, k, n);
+    expectClose(logits, reference(a, w, m, k, n, true), k, `${path} bias-free logits`);
+    for (let i = 0; i < m; i += 29) {
+      const row = logits.subarray(i * n, (i + 1) * n);
+      expect(s!.targetLogit[i]).toBe(row[targets[i]]);
+      expect(s!.targetRank[i]).toBe(row.filter((x) => x > row[targets[i]]).length);
+      let max = -Infinity;
+      for (const x of row) max = Math.max(max, x);
+      expect(Math.abs(s!.logSumExp[i] - (max + Math.log(row.reduce((acc, x) => acc + Math.exp(x - max), 0))))).toBeLessThan(1e-6);
+    }
+    const bias = random(n, 53);
+    expect(kernels.logitSummary?.(a, handle, m, k, n, bias, { top: 3, temperature: 1, targets })).toBeUndefined();
+    expectClose(kernels.matmulT(a, handle, m, k, n, bias), reference(a, w, m, k, n, true, bias), k, `${path} bias added to a bias-free packing`);
   });
 
   it('is undefined for a weight that is not a packed unembedding, and checks its targets', () => {

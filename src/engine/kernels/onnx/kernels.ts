@@ -45,6 +45,8 @@ interface PackedWeight {
   readonly viaHandle: boolean;
   /** Rows per run when the session also computes log-sum-exp (unembeddings): bounds its intermediates. */
   readonly lseRows?: number;
+  /** Packed for products that never add a bias: the graph has no C input (Gemm's bias broadcast is a full pass over Y). */
+  readonly noBias: boolean;
 }
 
 /** A transposed weight with at least this many rows is an unembedding: its session also computes log-sum-exp. */
@@ -71,19 +73,21 @@ function rowBlocks(m: number, max: number): [number, number][] {
 }
 
 /**
- * y = A·Wᵀ + C; for unembeddings the graph also summarises each row of y next to the product, so the [M, n]
- * logits never have to cross into JavaScript (the binding copies every output it returns into a fresh buffer):
- * LSE = log Σ exp(y / T) as its parts MX = max(y / T) and SUM = Σ exp(y / T − MX), summed in float64 (a float32
+ * y = A·Wᵀ (+ C: weights packed for products without a bias have no C, which saves Gemm's broadcast of C into
+ * y, a full pass over it: ~4 ms of a 128-row unembedding); for unembeddings the graph also summarises each row of
+ * y next to the product, so the [M, n] logits never have to cross into JavaScript (the binding copies every output
+ * it returns into a fresh buffer): LSE = log Σ exp(y / T) as its parts MX = max(y) / T (TopK's first value) and
+ * SUM = Σ exp((y − max y) / T), summed in float64 (a float32
  * sum of 50,257 terms drifted by up to 1e-5 relative, ReduceLogSumExp by 5e-5), the top K of y, y[target] and its
  * rank (how many entries exceed it). A run fetches Y or the summaries.
  */
-function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean, lse: boolean, externalFile = 'weight.bin'): GraphSpec {
-  const gemm = { op: 'Gemm', inputs: ['A', 'W', 'C'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } };
+function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean, lse: boolean, bias: boolean, externalFile = 'weight.bin'): GraphSpec {
+  const gemm = { op: 'Gemm', inputs: bias ? ['A', 'W', 'C'] : ['A', 'W'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } };
   // The weight stays out of the model bytes, in an "external data file": our array handed to the session as it is
   // created (ORT copies it, packs it and drops the copy, so w's memory may be reused at once), or a file beside a
   // saved model (savedWeights.ts), which ORT maps.
   const initializers = [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: w, externalFile }];
-  const inputs = [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }];
+  const inputs = bias ? [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }] : [{ name: 'A', dims: ['M', k] }];
   if (!lse) return { name: 'packed_gemm', nodes: [gemm], initializers, inputs, outputs: [{ name: 'Y', dims: ['M', n] }] };
   const axis1 = { axes: { ints: [1] }, keepdims: { int: 1 } };
   return {
@@ -98,15 +102,17 @@ function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean,
       { op: 'Greater', inputs: ['Y', 'TL'], outputs: ['GT'] },
       { op: 'Cast', inputs: ['GT'], outputs: ['GTF'], attrs: { to: { int: 1 } } },
       { op: 'ReduceSum', inputs: ['GTF'], outputs: ['RANK'], attrs: axis1 },
-      { op: 'Div', inputs: ['Y', 'T'], outputs: ['YT'] },
-      { op: 'ReduceMax', inputs: ['YT'], outputs: ['MX'], attrs: axis1 },
-      { op: 'Sub', inputs: ['YT', 'MX'], outputs: ['D'] },
+      // the row maximum is TopK's first value (T > 0): no separate pass over Y for it
+      { op: 'Gather', inputs: ['TOPV', 'FIRST'], outputs: ['TOP1'], attrs: { axis: { int: 1 } } },
+      { op: 'Div', inputs: ['TOP1', 'T'], outputs: ['MX'] },
+      { op: 'Sub', inputs: ['Y', 'TOP1'], outputs: ['YS'] },
+      { op: 'Div', inputs: ['YS', 'T'], outputs: ['D'] },
       { op: 'Exp', inputs: ['D'], outputs: ['E'] },
       { op: 'Cast', inputs: ['E'], outputs: ['E64'], attrs: { to: { int: 11 } } },
       { op: 'ReduceSum', inputs: ['E64'], outputs: ['SUM'], attrs: axis1 },
     ],
     initializers,
-    inputs: [...inputs, { name: 'T', dims: [1] }, { name: 'K', dims: [1], type: 'int64' }, { name: 'TARGET', dims: ['M', 1], type: 'int32' }],
+    inputs: [...inputs, { name: 'T', dims: [1] }, { name: 'K', dims: [1], type: 'int64' }, { name: 'TARGET', dims: ['M', 1], type: 'int32' }, { name: 'FIRST', dims: [1], type: 'int64' }],
     outputs: [{ name: 'Y', dims: ['M', n] }, { name: 'MX', dims: ['M', 1] }, { name: 'SUM', dims: ['M', 1], type: 'double' }, { name: 'TOPV', dims: ['M', 'KT'] }, { name: 'TOPI', dims: ['M', 'KT'], type: 'int64' },
       { name: 'TL', dims: ['M', 1] }, { name: 'RANK', dims: ['M', 1] }],
   };
@@ -184,21 +190,21 @@ export class OnnxKernels implements Kernels {
     if (this.packable(b.length, k, n)) this.pack(b, k, n, transposed);
   }
 
-  packWeight(b: Float32Array, k: number, n: number, transposed: boolean, slot?: PackedWeightSlot): Float32Array | undefined {
+  packWeight(b: Float32Array, k: number, n: number, transposed: boolean, slot?: PackedWeightSlot, hasBias = true): Float32Array | undefined {
     if (!this.packable(b.length, k, n)) return undefined;
     // ORT copies the weight while the session is created (and packs it), so b's memory is free again on return.
     const handle = new Float32Array(0);
-    this.pack(b, k, n, transposed, handle, slot);
+    this.pack(b, k, n, transposed, handle, slot, hasBias);
     return handle;
   }
 
-  restoreWeight(k: number, n: number, transposed: boolean, slot: PackedWeightSlot): Float32Array | undefined {
+  restoreWeight(k: number, n: number, transposed: boolean, slot: PackedWeightSlot, hasBias = true): Float32Array | undefined {
     if (!this.packable(k * n, k, n)) return undefined;
     const lse = isUnembedding(n, transposed);
-    const session = openSaved(this.rt, slot, this.packedOptions(lse), (s) => this.probeProduct(s, k, n, lse));
+    const session = openSaved(this.rt, slot, this.packedOptions(lse), (s) => this.probeProduct(s, k, n, lse, !hasBias));
     if (!session) return undefined;
     const handle = new Float32Array(0);
-    this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true }, lse);
+    this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true, noBias: !hasBias }, lse);
     return handle;
   }
 
@@ -253,19 +259,22 @@ export class OnnxKernels implements Kernels {
 
   private runPacked(entry: PackedWeight, a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, out: Float32Array): Float32Array {
     if (!entry.lseRows) {
-      entry.session.run(this.feeds(a, m, k, n, bias), this.fetches(out, m, n), {});
-      return out;
+      entry.session.run(this.feeds(a, m, k, n, bias, entry.noBias), this.fetches(out, m, n), {});
+    } else {
+      // Row blocks of A give row blocks of Y, so each run writes its own contiguous slice of `out`.
+      for (const [r0, rows] of rowBlocks(m, entry.lseRows)) {
+        entry.session.run({ ...this.feeds(a.subarray(r0 * k), rows, k, n, bias, entry.noBias), ...this.summaryFeeds(rows, 1, 1, undefined) }, this.fetches(out.subarray(r0 * n), rows, n), {});
+      }
     }
-    // Row blocks of A give row blocks of Y, so each run writes its own contiguous slice of `out`.
-    for (const [r0, rows] of rowBlocks(m, entry.lseRows)) {
-      entry.session.run({ ...this.feeds(a.subarray(r0 * k), rows, k, n, bias), ...this.summaryFeeds(rows, 1, 1, undefined) }, this.fetches(out.subarray(r0 * n), rows, n), {});
-    }
+    // Packed as bias-free but given a bias anyway: added here (callers that said so never pass one).
+    if (entry.noBias && bias) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] += bias[j];
     return out;
   }
 
   logitSummary(a: Float32Array, b: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, want: LogitSummaryRequest): LogitSummary | undefined {
     const entry = this.packed.get(b);
     if (!entry?.lseRows || entry.k !== k || entry.n !== n || !entry.transposed || (!entry.viaHandle && !unchanged(b, entry.probe))) return undefined;
+    if (entry.noBias && bias) return undefined; // its graph has no bias term: the caller summarises matmulT's logits
     if (!(want.temperature > 0)) throw new RangeError(`logitSummary: temperature must be > 0, got ${want.temperature}`);
     if (a.length < m * k) throw new RangeError(`logitSummary: a has ${a.length} values, needs ${m * k}`);
     if (want.targets.length < m) throw new RangeError(`logitSummary: ${want.targets.length} targets for ${m} rows`);
@@ -275,7 +284,7 @@ export class OnnxKernels implements Kernels {
     const s = { max: new Float32Array(m), sum: new Float64Array(m), topLogits: new Float32Array(m * top), targetLogit: new Float32Array(m), rank: new Float32Array(m) };
     const topIds = new BigInt64Array(m * top);
     for (const [r0, rows] of rowBlocks(m, entry.lseRows)) {
-      entry.session.run({ ...this.feeds(a.subarray(r0 * k), rows, k, n, bias), ...this.summaryFeeds(rows, top, want.temperature, want.targets.subarray(r0, r0 + rows)) }, {
+      entry.session.run({ ...this.feeds(a.subarray(r0 * k), rows, k, n, bias, entry.noBias), ...this.summaryFeeds(rows, top, want.temperature, want.targets.subarray(r0, r0 + rows)) }, {
         MX: new T('float32', s.max.subarray(r0, r0 + rows), [rows, 1]),
         SUM: new T('float64', s.sum.subarray(r0, r0 + rows), [rows, 1]),
         TOPV: new T('float32', s.topLogits.subarray(r0 * top, (r0 + rows) * top), [rows, top]),
@@ -294,15 +303,15 @@ export class OnnxKernels implements Kernels {
       T: new T('float32', Float32Array.of(temperature), [1]),
       K: new T('int64', BigInt64Array.of(BigInt(top)), [1]),
       TARGET: new T('int32', targets ?? new Int32Array(rows), [rows, 1]),
+      FIRST: new T('int64', BigInt64Array.of(0n), [1]),
     };
   }
 
-  private feeds(a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined): Record<string, OrtTensor> {
+  /** A, and C (the bias, or zeros) unless the graph has none. */
+  private feeds(a: Float32Array, m: number, k: number, n: number, bias: Float32Array | undefined, noBias = false): Record<string, OrtTensor> {
     const T = this.rt.Tensor;
-    return {
-      A: new T('float32', a.length === m * k ? a : a.subarray(0, m * k), [m, k]),
-      C: new T('float32', bias ? bias.subarray(0, n) : this.zerosOf(n), [n]),
-    };
+    const A = new T('float32', a.length === m * k ? a : a.subarray(0, m * k), [m, k]);
+    return noBias ? { A } : { A, C: new T('float32', bias ? bias.subarray(0, n) : this.zerosOf(n), [n]) };
   }
 
   private fetches(out: Float32Array, m: number, n: number): Record<string, OrtTensor> {
@@ -330,20 +339,20 @@ export class OnnxKernels implements Kernels {
    * slot, b is first written there and the session opened from the file (see savedWeights.ts), so later loads
    * can open it again without reading the checkpoint.
    */
-  private pack(b: Float32Array, k: number, n: number, transposed: boolean, handle?: Float32Array, slot?: PackedWeightSlot): PackedWeight {
+  private pack(b: Float32Array, k: number, n: number, transposed: boolean, handle?: Float32Array, slot?: PackedWeightSlot, hasBias = true): PackedWeight {
     const lse = isUnembedding(n, transposed);
     const options = this.packedOptions(lse);
     let session: NativeSession | undefined;
     if (slot && !this.saveFailed) {
       try {
-        session = saveAndOpen(this.rt, slot, (file) => packedGraph(b, k, n, transposed, lse, file), b, options, (s) => this.probeProduct(s, k, n, lse));
+        session = saveAndOpen(this.rt, slot, (file) => packedGraph(b, k, n, transposed, lse, hasBias, file), b, options, (s) => this.probeProduct(s, k, n, lse, !hasBias));
       } catch (e) {
         console.warn(`[kernels] weights are not kept for the next load (${(e as Error).message}).`);
         this.saveFailed = true; // e.g. a full or read-only disk: stop trying for this model
       }
     }
-    session ??= this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse)), options, [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);
-    return this.register(handle ?? b, { session, k, n, transposed, probe: sampleOf(b), viaHandle: handle !== undefined }, lse);
+    session ??= this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse, hasBias)), options, [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);
+    return this.register(handle ?? b, { session, k, n, transposed, probe: sampleOf(b), viaHandle: handle !== undefined, noBias: !hasBias }, lse);
   }
 
   /** Keys `key` to the session (replacing an earlier one); unembeddings run in row blocks (lseRows). */
@@ -365,9 +374,9 @@ export class OnnxKernels implements Kernels {
   }
 
   /** y = probeRow(k)·W through a packed session (the check that a saved weight still computes what it did). */
-  private probeProduct(session: NativeSession, k: number, n: number, lse: boolean): Float32Array {
+  private probeProduct(session: NativeSession, k: number, n: number, lse: boolean, noBias: boolean): Float32Array {
     const y = new Float32Array(n);
-    session.run({ ...this.feeds(probeRow(k), 1, k, n, undefined), ...(lse ? this.summaryFeeds(1, 1, 1, undefined) : {}) }, this.fetches(y, 1, n), {});
+    session.run({ ...this.feeds(probeRow(k), 1, k, n, undefined, noBias), ...(lse ? this.summaryFeeds(1, 1, 1, undefined) : {}) }, this.fetches(y, 1, n), {});
     return y;
   }
 
