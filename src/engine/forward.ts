@@ -392,7 +392,7 @@ function mlp(m: LoadedModel, mw: MlpWeights, x: Float32Array, n: number, layer: 
  */
 function block(m: LoadedModel, bw: BlockWeights, x: Float32Array, n: number, layer: number, run: StackRun, o: RunOptions): Float32Array {
   const fb = m.fused?.get(bw);
-  if (fb) return fusedBlock(m, fb, x, n, layer, run, o);
+  if (fb) return fusedBlock(m, fb, bw.attn, x, n, layer, run, o);
   const pre = m.cfg.norm_placement === 'pre';
   const d = m.cfg.d_model;
   const p = run.prefix;
@@ -424,7 +424,7 @@ const FUSED_INTERNALS: readonly (readonly [HookKind, BlockInternal])[] = [
  * attention core, then the rest of the block (Kernels.packBlock). Hooks get the same values at the same points; a hook's
  * internal is only fetched when a recorder wants it.
  */
-function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, layer: number, run: StackRun, o: RunOptions): Float32Array {
+function fusedBlock(m: LoadedModel, fb: FusedBlock, aw: AttnWeights, x: Float32Array, n: number, layer: number, run: StackRun, o: RunOptions): Float32Array {
   const { d_model: d, n_heads: H, n_kv_heads: Hkv, d_head: dh, d_mlp: f } = m.cfg;
   const p = run.prefix;
   const wanted = (k: HookKind) => o.recorder?.wants(hookName(k, layer, 'attn', p)) ?? false;
@@ -456,7 +456,7 @@ function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, 
   } else {
     // With a KV cache (generation) or no pattern wanted: the projections from the fused half, the rest as in attention().
     const a = fb.attnInputs(x, n, { raw: true, heads: false, rotated: true }, run.startPos);
-    const hd = attentionHeads(m, { q: EMPTY_LINEAR, k: EMPTY_LINEAR, v: EMPTY_LINEAR, o: EMPTY_LINEAR }, x, n, layer, 'attn', run, o, a as { q: Float32Array; k: Float32Array; v: Float32Array });
+    const hd = attentionHeads(m, aw, x, n, layer, 'attn', run, o, a as { q: Float32Array; k: Float32Array; v: Float32Array });
     z = explicit
       ? attendExplicit(m, hd, run.causal, run.startPos, undefined, { o, layer, attn: 'attn', prefix: p })
       : attendRowwise(m, hd, run.causal, run.startPos, undefined);
@@ -472,9 +472,6 @@ function fusedBlock(m: LoadedModel, fb: FusedBlock, x: Float32Array, n: number, 
   emit(o, 'resid_post', layer, r.y, [n, d], p);
   return r.y;
 }
-
-/** Stands for a fused block's linear weights, which the per-op code never multiplies by (attentionHeads gets them projected). */
-const EMPTY_LINEAR: Linear = { w: new Float32Array(0), nIn: 0, nOut: 0 };
 
 /** Runs every block of a stack, then its final norm when it has one → [pos, d_model]. */
 function runStack(m: LoadedModel, sw: StackWeights, x: Float32Array, n: number, run: StackRun, o: RunOptions): Float32Array {

@@ -31,7 +31,9 @@ export class BlockAssembler {
   /** The fused block of each layer (filled as the loader completes them). */
   readonly fused: (FusedBlock | undefined)[];
   private readonly pending = new Map<number, Map<string, Float32Array>>();
+  /** Canonical tensors of each block, and its linear weights among them. */
   private readonly sizes = new Map<number, number>();
+  private readonly linears = new Map<number, string[]>();
   private readonly restored = new Set<number>();
   /** Staging buffers by the weight's name within a block ("attn.W_Q"), reused from block to block. */
   private readonly staging = new Map<string, { buf: Float32Array; layer: number }>();
@@ -42,7 +44,9 @@ export class BlockAssembler {
     this.fused = new Array(cfg.n_layers).fill(undefined);
     for (const name of canonicalShapes(cfg).keys()) {
       const layer = this.layerOf(name);
-      if (layer !== undefined) this.sizes.set(layer, (this.sizes.get(layer) ?? 0) + 1);
+      if (layer === undefined) continue;
+      this.sizes.set(layer, (this.sizes.get(layer) ?? 0) + 1);
+      if (isLinearWeight(name)) this.linears.set(layer, [...(this.linears.get(layer) ?? []), name]);
     }
   }
 
@@ -55,7 +59,7 @@ export class BlockAssembler {
       if (!block) continue;
       this.fused[l] = block;
       this.restored.add(l);
-      for (const name of canonicalShapes(this.cfg).keys()) if (this.layerOf(name) === l && isLinearWeight(name)) presets.set(name, new Float32Array(0));
+      for (const name of this.linears.get(l) ?? []) presets.set(name, new Float32Array(0));
     }
     return presets;
   }

@@ -129,7 +129,7 @@ export class Model {
         const pack = kernels.packWeight || blocks ? (w: Float32Array, k: number, n: number, name: string) => (blocks?.owns(name) ? blocks.stage(name, w) : packOne(w, k, n, name)) : undefined;
         const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string, hasBias?: boolean) => (blocks?.owns(name) ? undefined : kernels.restoreWeight?.(k, n, true, cache.slot(name), hasBias)) : undefined;
         const tiedRows = tiedEmbeddingRows(ckpt, mapping);
-        const presets = new Map([...(restore ? restoredUnembedding(cfg, mapping, tiedRows, restore) ?? [] : []), ...(cache ? blocks?.restore() ?? [] : [])]);
+        const presets = new Map([...(restore ? restoredUnembedding(cfg, mapping, tiedRows, restore) ?? [] : []), ...(blocks?.restore() ?? [])]);
         const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), { pack, restore, presets, onTensor: blocks && ((name, t) => blocks.loaded(name, t)) });
         const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedRows, slot('unembed.W_U'), blocks?.fused);
         const info: ModelInfo = {

@@ -136,7 +136,7 @@ export class StackRecorder implements Recorder {
     if (hit?.kind === 'pattern') {
       if (!this.direct.has(name)) this.patterns.set(hit.layer, data); // else already written, packed
     } else if (hit?.kind === 'cross') this.crossPatterns?.set(hit.layer, data);
-    else if (hit?.kind === 'resid') this.residPre[hit.layer] = owned && !this.extra?.wants(name) ? data : data.slice();
+    else if (hit?.kind === 'resid') this.residPre[hit.layer] = owned ? data : data.slice(); // `extra` gets a borrowed view below
     if (this.extra?.wants(name)) this.extra.record(name, data, shape);
   }
 }

@@ -214,12 +214,13 @@ function secondHalf(spec: BlockSpec, w: BlockTensors): Half {
   };
 }
 
-/** Fixed probe inputs (two rows, so row order is checked too), the same at save and at restore. */
-const probeRows = (rows: number, cols: number): Float32Array => probeRow(rows * cols);
-
-/** Shared by every block of a kernels object: the head-layout buffers the attention kernel reads right after. */
+/**
+ * Shared by every block of a kernels object: the head-layout buffers the attention kernel reads right after, and
+ * the RoPE tables of the last shape (every block of a run rotates by the same positions).
+ */
 export class OrtBlocks {
   private heads = new Float32Array(0);
+  private ropeTables?: { freqs: Float64Array; n: number; startPos: number; feeds: Record<string, OrtTensor> };
   private readonly live = new Set<NativeSession>();
 
   constructor(private readonly rt: OrtRuntime, private readonly options: OrtSessionOptions) {}
@@ -256,7 +257,10 @@ export class OrtBlocks {
     this.live.clear();
   }
 
-  /** What a half computes from the fixed probe inputs (its saved file is only used while this still matches). */
+  /**
+   * What a half computes from fixed probe inputs (two rows, so row order is checked too; the same at save and at
+   * restore): its saved file is only used while this still matches.
+   */
   private probe(spec: BlockSpec, s: NativeSession, half: number): Float32Array {
     const rows = 2;
     const [hq, hkv] = [spec.heads * spec.dHead, spec.kvHeads * spec.dHead];
@@ -264,7 +268,7 @@ export class OrtBlocks {
     const constants = this.constants(spec);
     if (half === 0) {
       const y = new Float32Array(rows * (hq + 2 * hkv));
-      s.run({ ...constants.first, ...this.rope(spec, rows, 0), X: new T('float32', probeRows(rows, spec.d), [rows, spec.d]) }, {
+      s.run({ ...constants.first, ...this.rope(spec, rows, 0), X: new T('float32', probeRow(rows * spec.d), [rows, spec.d]) }, {
         Q: new T('float32', y.subarray(0, rows * hq), [rows, hq]),
         K: new T('float32', y.subarray(rows * hq, rows * (hq + hkv)), [rows, hkv]),
         V: new T('float32', y.subarray(rows * (hq + hkv)), [rows, hkv]),
@@ -272,7 +276,7 @@ export class OrtBlocks {
       return y;
     }
     const y = new Float32Array(rows * spec.d);
-    s.run({ ...constants.second, Z: new T('float32', probeRows(rows, hq), [rows, hq]), X: new T('float32', probeRows(rows, spec.d), [rows, spec.d]) }, { Y: new T('float32', y, [rows, spec.d]) }, {});
+    s.run({ ...constants.second, Z: new T('float32', probeRow(rows * hq), [rows, hq]), X: new T('float32', probeRow(rows * spec.d), [rows, spec.d]) }, { Y: new T('float32', y, [rows, spec.d]) }, {});
     return y;
   }
 
@@ -286,6 +290,8 @@ export class OrtBlocks {
   /** cos / sin [n, 1, dh] for positions startPos…, each half of the head repeated (ops.applyRope's angles, float64 → float32). */
   private rope(spec: BlockSpec, n: number, startPos: number): Record<string, OrtTensor> {
     if (!spec.rope) return {};
+    const last = this.ropeTables;
+    if (last?.freqs === spec.rope && last.n === n && last.startPos === startPos) return last.feeds;
     const dh = spec.dHead;
     const half = dh / 2;
     const cos = new Float32Array(n * dh);
@@ -298,7 +304,9 @@ export class OrtBlocks {
       }
     }
     const T = this.rt.Tensor;
-    return { COS: new T('float32', cos, [n, 1, dh]), SIN: new T('float32', sin, [n, 1, dh]) };
+    const feeds = { COS: new T('float32', cos, [n, 1, dh]), SIN: new T('float32', sin, [n, 1, dh]) };
+    this.ropeTables = { freqs: spec.rope, n, startPos, feeds };
+    return feeds;
   }
 
   private headBuffers(size: number): [Float32Array, Float32Array, Float32Array] {
@@ -314,11 +322,6 @@ export class OrtBlocks {
     const constants = this.constants(spec);
     const { d, heads: H, kvHeads: Hkv, dHead: dh, dMlp: f } = spec;
     const [hq, hkv] = [H * dh, Hkv * dh];
-    let ropeCache: { n: number; startPos: number; feeds: Record<string, OrtTensor> } | undefined;
-    const rope = (n: number, startPos: number) => {
-      if (ropeCache?.n !== n || ropeCache.startPos !== startPos) ropeCache = { n, startPos, feeds: this.rope(spec, n, startPos) };
-      return ropeCache.feeds;
-    };
     const check = (what: string, a: Float32Array, n: number) => {
       if (a.length < n) throw new RangeError(`fused block: ${what} has ${a.length} values, needs ${n}`);
     };
@@ -341,7 +344,7 @@ export class OrtBlocks {
           [out.qHeads, out.kT, out.vHeads] = this.headBuffers(n * hq);
           Object.assign(fetches, { QH: f32(out.qHeads, [H, n, dh]), KT: f32(out.kT, [H, dh, n]), VH: f32(out.vHeads, [H, n, dh]) });
         }
-        first.run({ ...constants.first, ...rope(n, startPos), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
+        first.run({ ...constants.first, ...this.rope(spec, n, startPos), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
         return out;
       },
       rest: (z, x, n, want): BlockRest => {

@@ -12,7 +12,6 @@ import { SMALL_ELEMENTWISE } from './nativeCallSize';
 import { encodeModel, type NodeSpec } from './proto';
 import type { NativeSession, OrtRuntime, OrtTensor } from './runtime';
 
-
 /** The activation as graph nodes from `x` to `y` (`${y}_sig` is a free intermediate name). */
 export function activationNodes(kind: Activation, x: string, y: string): NodeSpec[] {
   switch (kind) {

@@ -77,9 +77,9 @@ function rowBlocks(m: number, max: number): [number, number][] {
  * y, a full pass over it: ~4 ms of a 128-row unembedding); for unembeddings the graph also summarises each row of
  * y next to the product, so the [M, n] logits never have to cross into JavaScript (the binding copies every output
  * it returns into a fresh buffer): LSE = log Σ exp(y / T) as its parts MX = max(y) / T (TopK's first value) and
- * SUM = Σ exp((y − max y) / T), summed in float64 (a float32
- * sum of 50,257 terms drifted by up to 1e-5 relative, ReduceLogSumExp by 5e-5), the top K of y, y[target] and its
- * rank (how many entries exceed it). A run fetches Y or the summaries.
+ * SUM = Σ exp((y − max y) / T), summed in float64 (a float32 sum of 50,257 terms drifted by up to 1e-5 relative,
+ * ReduceLogSumExp by 5e-5), the top K of y, y[target] and its rank (how many entries exceed it). A run fetches Y or
+ * the summaries.
  */
 function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean, lse: boolean, bias: boolean, externalFile = 'weight.bin'): GraphSpec {
   const gemm = { op: 'Gemm', inputs: bias ? ['A', 'W', 'C'] : ['A', 'W'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } };
@@ -213,10 +213,13 @@ export class OnnxKernels implements Kernels {
   }
 
   packBlock(spec: BlockSpec, w: BlockTensors, slot?: PackedWeightSlot): FusedBlock {
-    return this.blocks.pack(spec, w, this.saveFailed ? undefined : slot, (e) => {
-      console.warn(`[kernels] weights are not kept for the next load (${e.message}).`);
-      this.saveFailed = true;
-    });
+    return this.blocks.pack(spec, w, this.saveFailed ? undefined : slot, (e) => this.stopSaving(e));
+  }
+
+  /** A kept weight could not be written (e.g. a full or read-only disk): warn once and stop trying for this model. */
+  private stopSaving(e: unknown): void {
+    console.warn(`[kernels] weights are not kept for the next load (${(e as Error).message}).`);
+    this.saveFailed = true;
   }
 
   restoreBlock(spec: BlockSpec, slot: PackedWeightSlot): FusedBlock | undefined {
@@ -347,8 +350,7 @@ export class OnnxKernels implements Kernels {
       try {
         session = saveAndOpen(this.rt, slot, (file) => packedGraph(b, k, n, transposed, lse, hasBias, file), b, options, (s) => this.probeProduct(s, k, n, lse, !hasBias));
       } catch (e) {
-        console.warn(`[kernels] weights are not kept for the next load (${(e as Error).message}).`);
-        this.saveFailed = true; // e.g. a full or read-only disk: stop trying for this model
+        this.stopSaving(e);
       }
     }
     session ??= this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse, hasBias)), options, [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);

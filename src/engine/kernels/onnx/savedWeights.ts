@@ -14,7 +14,8 @@
  * bench rounds, 128-token traces took 247-262 ms against 217-228 ms, 512-token ones 888-999 against 800-823 ms.
  *
  * An entry is three files: `.bin`, `.onnx`, and `.probe` (the product of a fixed input row, written last, after
- * the session opened: its presence marks a complete entry, and a later load compares its own product with it).
+ * the session opened: its presence marks a complete entry, and a later load compares its own product with it); a
+ * graph with several weights (a fused block's half) has one `<key>.<name>.bin` per weight instead of `.bin`.
  * Files are written under temporary names and renamed into place, so a reader never sees a partial file and a
  * file in use is never truncated (a mapped file that shrinks would crash the process).
  */
@@ -107,8 +108,8 @@ function saveEntry(rt: OrtRuntime, files: SavedWeightFiles, data: readonly { fil
 }
 
 /**
- * Opens the entry in `slot` (from saveAndOpen or saveGraphAndOpen) if it is complete and still gives its probe product; otherwise removes it (a stale or
- * damaged entry is rewritten by the next save) and returns undefined.
+ * Opens the entry in `slot` (from saveAndOpen or saveGraphAndOpen) if it is complete and still gives its probe
+ * product; otherwise removes it (a stale or damaged entry is rewritten by the next save) and returns undefined.
  */
 export function openSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession | undefined {
   const files = savedWeightFiles(slot);
@@ -126,7 +127,6 @@ export function openSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSe
   removeSavedWeight(files);
   return undefined;
 }
-
 
 function removeSavedWeight(files: SavedWeightFiles): void {
   for (const f of [files.probe, files.model, files.data]) fs.rmSync(f, { force: true });
