@@ -72,10 +72,15 @@ interface LaneWorker {
   pending: Map<number, Pending>;
   generation: number;
   idleTimer?: NodeJS.Timeout;
+  /** No longer serves requests (it exited, or is being stopped). */
   exited: boolean;
+  /** The thread has ended. */
+  gone: boolean;
 }
 
 const CANCEL_SLOTS = 1024;
+/** How long a worker asked to stop may take before it is terminated. */
+const STOP_GRACE_MS = 3000;
 
 export class EnginePool {
   private readonly lanes = new Map<string, LaneWorker>();
@@ -160,7 +165,25 @@ export class EnginePool {
       this.failAll(lane, new EngineError('CANCELLED', 'The engine was shut down.'));
       if (lane.idleTimer) clearTimeout(lane.idleTimer);
     }
-    await Promise.all(all.map((l) => l.worker.terminate().catch(() => undefined)));
+    await Promise.all(all.map((l) => this.stop(l)));
+  }
+
+  /**
+   * Asks a worker to exit by itself (it finishes the native call it is in first; see WorkerStop) and terminates
+   * it only if it has not within `STOP_GRACE_MS`, e.g. stuck in a long run.
+   */
+  private async stop(lane: LaneWorker): Promise<void> {
+    if (lane.gone) return;
+    const exited = new Promise<boolean>((resolve) => {
+      lane.worker.once('exit', () => resolve(true));
+      setTimeout(() => resolve(false), STOP_GRACE_MS).unref?.();
+    });
+    try {
+      lane.worker.postMessage({ v: WORKER_PROTOCOL_VERSION, kind: 'stop' } satisfies HostToWorker);
+    } catch {
+      return; // already gone
+    }
+    if (!(await exited)) await lane.worker.terminate().catch(() => undefined);
   }
 
   private lane(name: string): LaneWorker {
@@ -172,7 +195,7 @@ export class EnginePool {
       workerData: { debugOps: this.options.debugOps ?? false, packCache: this.packCache ?? '' },
       resourceLimits: this.options.resourceLimits,
     });
-    const lane: LaneWorker = { worker, pending: new Map(), generation, exited: false };
+    const lane: LaneWorker = { worker, pending: new Map(), generation, exited: false, gone: false };
     this.lanes.set(name, lane);
     worker.postMessage({ v: WORKER_PROTOCOL_VERSION, kind: 'init', cancelFlags: this.cancelFlags.buffer as SharedArrayBuffer } satisfies HostToWorker);
     worker.on('message', (raw: unknown) => {
@@ -186,7 +209,10 @@ export class EnginePool {
       this.log(`[engine-pool] worker "${name}" failed: ${err.message}`);
       this.onExit(name, lane, `the engine worker failed: ${err.message}`);
     });
-    worker.on('exit', (code) => this.onExit(name, lane, `the engine worker stopped unexpectedly (exit code ${code})`));
+    worker.on('exit', (code) => {
+      lane.gone = true;
+      this.onExit(name, lane, `the engine worker stopped unexpectedly (exit code ${code})`);
+    });
     worker.unref(); // never keep the host process alive just for an idle engine
     return lane;
   }
@@ -254,7 +280,7 @@ export class EnginePool {
       if (lane.pending.size === 0 && !lane.exited) {
         lane.exited = true;
         for (const [k, v] of this.lanes) if (v === lane) this.lanes.delete(k);
-        void lane.worker.terminate();
+        void this.stop(lane);
       }
     }, ms);
     lane.idleTimer.unref?.();

@@ -105,6 +105,11 @@ export class Model {
     if (this.ownsKernels) this.loaded.kernels.dispose?.();
   }
 
+  /** One step of bringing weights opened fast to full speed (Kernels.packDeferred); false when none was left. */
+  packDeferred(): boolean {
+    return this.loaded.kernels.packDeferred?.() ?? false;
+  }
+
   static load(dir: string, opts: LoadOptions = {}): Model {
     const ckpt = openCheckpoint(dir);
     try {

@@ -22,6 +22,7 @@ export function createOperations(options: { debugOps?: boolean; service?: Engine
   const ops: OperationTable = {
     ping: () => ({ threadId, pid: process.pid }),
     'model.load': (args) => engine.load(str(args, 'dir')),
+    'model.finishPacking': () => engine.finishPacking(),
     tokenize: (args) => engine.tokenize(str(args, 'dir'), str(args, 'text', true), optBool(args, 'addSpecialTokens') ?? true),
     analyze: (args, ctx) => engine.analyze({
       dir: str(args, 'dir'), text: str(args, 'text', true), target: optStr(args, 'target'), maxTokens: optNat(args, 'maxTokens'),

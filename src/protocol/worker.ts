@@ -38,7 +38,16 @@ export interface WorkerConfigure {
   readonly packCache: string | null;
 }
 
-export type HostToWorker = WorkerRequest | WorkerInit | WorkerConfigure;
+/**
+ * Asks the worker to release its model and exit on its own, between native calls: terminating a worker while
+ * a native call runs (an ONNX Runtime session being created, say) can abort the whole process.
+ */
+export interface WorkerStop {
+  readonly v: typeof WORKER_PROTOCOL_VERSION;
+  readonly kind: 'stop';
+}
+
+export type HostToWorker = WorkerRequest | WorkerInit | WorkerConfigure | WorkerStop;
 
 export interface WorkerResult {
   readonly v: typeof WORKER_PROTOCOL_VERSION;
@@ -97,6 +106,8 @@ export function isHostToWorker(x: unknown): x is HostToWorker {
         typeof x.cancelSlot === 'number' && Number.isInteger(x.cancelSlot) && x.cancelSlot >= -1;
     case 'init':
       return x.cancelFlags instanceof SharedArrayBuffer;
+    case 'stop':
+      return true;
     case 'configure':
       return x.packCache === null || (typeof x.packCache === 'string' && x.packCache.length > 0 && x.packCache.length <= 4096 && !x.packCache.includes('\0'));
     default:

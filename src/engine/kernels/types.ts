@@ -65,6 +65,13 @@ export interface Kernels {
   blockFusable?(spec: BlockSpec): boolean;
   packBlock?(spec: BlockSpec, w: BlockTensors, slot?: PackedWeightSlot): FusedBlock;
   restoreBlock?(spec: BlockSpec, slot: PackedWeightSlot): FusedBlock | undefined;
+  /**
+   * Optional: weights opened from kept files may start in a form that opens fast and multiplies more slowly;
+   * each call does one step of the work that brings them to full speed (results are the same before and after,
+   * to float32 rounding). Returns false when there was nothing left to do. Callers run it when idle; a step
+   * takes up to ~0.1 s.
+   */
+  packDeferred?(): boolean;
   /** Releases native resources (sessions, memory) the path holds; the kernels must not be used afterwards. */
   dispose?(): void;
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { threadId } from 'node:worker_threads';
+import { threadId, Worker } from 'node:worker_threads';
+import { once } from 'node:events';
 import { EnginePool } from '../../../src/engine-host/pool';
 import { EngineError } from '../../../src/engine/errors';
 import { buildWorkerForTests } from '../../support/buildWorker';
@@ -41,6 +42,48 @@ describe('EnginePool', () => {
       expect(fs.readdirSync(root).sort()).toEqual(['a', 'b']);
       expect(fs.readdirSync(path.join(root, 'a'))).toHaveLength(1);
     } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(typeof tryKernels('onnx', 1) === 'string' || !['', 'auto', 'onnx'].includes(process.env.TE_KERNELS ?? ''))('packs weights opened fast from kept files between requests, or all at once when asked', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'te-pool-pack-'));
+    try {
+      const dir = modelDir('stories260K');
+      await make({ packCache: root }).request('model.load', { dir });
+      await pool!.dispose(); // stopped while packing between requests: the worker exits by itself
+      const p = make({ packCache: root });
+      await p.request('model.load', { dir }); // opens the kept files unpacked
+      const [a, b] = await Promise.all([p.request<{ steps: number }>('model.finishPacking', {}), p.request<{ steps: number }>('model.finishPacking', {})]);
+      // stories260K: 5 fused blocks (2 halves each) and a 512-row unembedding, some of it done while idle
+      expect(a.steps).toBeGreaterThanOrEqual(0);
+      expect(a.steps).toBeLessThanOrEqual(11);
+      expect(b.steps).toBe(0);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a worker asked to stop releases its model and exits by itself', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'te-pool-stop-'));
+    const w = new Worker(workerScript, { workerData: { packCache: root } });
+    try {
+      const reply = (id: number) => new Promise<{ kind: string }>((resolve) => {
+        const on = (m: { kind: string; inReplyTo?: number }) => {
+          if (m.inReplyTo === id && m.kind !== 'progress') { w.off('message', on); resolve(m); }
+        };
+        w.on('message', on);
+      });
+      w.postMessage({ v: 1, kind: 'init', cancelFlags: new SharedArrayBuffer(4096) });
+      for (const id of [1, 2]) { // the second load opens the kept files, leaving packing steps queued
+        w.postMessage({ v: 1, kind: 'request', id, op: 'model.load', args: { dir: modelDir('tiny-random-gpt2') }, cancelSlot: -1 });
+        expect((await reply(id)).kind).toBe('result');
+      }
+      w.postMessage({ v: 1, kind: 'stop' });
+      const [code] = (await once(w, 'exit')) as [number];
+      expect(code).toBe(0); // terminate() would give 1
+    } finally {
+      await w.terminate();
       fs.rmSync(root, { recursive: true, force: true });
     }
   });

@@ -1,6 +1,7 @@
 // Weights kept for fast loading (LoadOptions.packCache, src/engine/packCache.ts, onnx/savedWeights.ts): the first
 // load writes each packed weight's bytes beside the model that uses them (a one-node model, or a fused block's
-// half), later loads open those instead of reading the checkpoint, and what they compute is bit-identical to a load without them. Damaged entries are rewritten, a
+// half), later loads open those instead of reading the checkpoint (unpacked first, pre-packed by later steps), and
+// what they compute is bit-identical to a load without them. Damaged entries are rewritten, a
 // changed checkpoint gets its own folder, and an unwritable folder only costs the speed-up.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -65,6 +66,13 @@ function countingKernels(): { kernels: Kernels; packed: string[]; restored: numb
   return { kernels, get packed() { return counts.packed; }, get restored() { return counts.restored; }, dispose: () => inner.dispose?.() };
 }
 
+/** Runs every deferred packing step; returns how many did something. */
+function packAll(model: Model): number {
+  let steps = 0;
+  while (model.packDeferred()) steps++;
+  return steps;
+}
+
 async function fingerprint(model: Model): Promise<{ prob: number[]; resid: number[] }> {
   const t = await model.trace(TEXT);
   return { prob: Array.from(t.nextTokenStats().prob), resid: Array.from(t.resid(model.info.n_layers)) };
@@ -91,6 +99,11 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     expect(first.packed).toEqual(['fused.blocks.0', 'fused.blocks.1', 'unembed.W_U']);
     expect(first.restored).toBe(0);
     expect(await fingerprint(m1)).toEqual(baseline);
+    // Opened unpacked from the files just written; each fused half gets its pre-packed twin in one step (the
+    // unembedding stays unpacked), and the results do not change.
+    expect(packAll(m1)).toBe(SHAPE.n_layer * ENTRIES_PER_LAYER);
+    expect(packAll(m1)).toBe(0);
+    expect(await fingerprint(m1)).toEqual(baseline);
     first.dispose();
 
     const [folder] = fs.readdirSync(root);
@@ -108,7 +121,30 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     expect(m2.loaded.w.W_E).not.toBeInstanceOf(Float32Array); // tied table: rows come from the checkpoint file
     expect(m2.info.params).toBe(m1.info.params);
     expect(await fingerprint(m2)).toEqual(baseline);
+    expect(packAll(m2)).toBe(SHAPE.n_layer * ENTRIES_PER_LAYER);
+    expect(await fingerprint(m2)).toEqual(baseline);
     second.dispose();
+  });
+
+  it('keeps a weight unpacked (and right) when its files change before its pre-packed twin is opened', async () => {
+    const root = path.join(tmp, 'cache-d');
+    const first = countingKernels();
+    loadModel(dir, { kernels: first.kernels, packCache: root });
+    first.dispose();
+    const again = countingKernels();
+    const m = loadModel(dir, { kernels: again.kernels, packCache: root });
+    expect(again.restored).toBe(SHAPE.n_layer * ENTRIES_PER_LAYER + 1);
+    // Block 1's mlp.W_in is replaced on disk (files are replaced, never written in place): the open session keeps
+    // the bytes it mapped, and a twin opened now would compute with the new ones, unlike the recorded probe.
+    const [folder] = fs.readdirSync(root);
+    const bin = path.join(root, folder, 'fused.blocks.1.out.w_in.bin');
+    const bytes = fs.readFileSync(bin);
+    new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).fill(0.5, 1000, 2000);
+    fs.writeFileSync(`${bin}.new`, bytes);
+    fs.renameSync(`${bin}.new`, bin);
+    expect(packAll(m)).toBe(SHAPE.n_layer * ENTRIES_PER_LAYER);
+    expect(await fingerprint(m)).toEqual(baseline);
+    again.dispose();
   });
 
   it('rewrites an entry whose data changed on disk instead of using it', async () => {
@@ -173,13 +209,20 @@ describe.skipIf(typeof onnx === 'string')('a fixture model loaded from kept weig
     try {
       expect(k.restored).toBeGreaterThan(0); // at least the unembedding comes from the kept files
       expect(k.packed).toEqual([]);
-      for (const c of loadCases(name)) {
-        const t = await model.trace(c.text);
-        const tensors = readReferenceTensors(name, c.name);
-        checkLogits(diffs, name, t.logitsAt(c.logits_positions), ref(tensors, 'logits'), c.name);
-        const every = t.topKEverywhere(5);
-        c.top_next?.forEach((want, p) => checkTop5(diffs, name, every[p], want, `${c.name} topKEverywhere[${p}]`));
-        checkNextTokenRanks(t.nextTokenStats(), c);
+      // as opened (unpacked), then once every deferred step has run (pre-packed)
+      for (const stage of ['unpacked', 'packed']) {
+        if (stage === 'packed') {
+          expect(packAll(model)).toBeGreaterThanOrEqual(2 * (model.loaded.fused?.size ?? 0)); // + small unembeddings
+          expect(packAll(model)).toBe(0);
+        }
+        for (const c of loadCases(name)) {
+          const t = await model.trace(c.text);
+          const tensors = readReferenceTensors(name, c.name);
+          checkLogits(diffs, name, t.logitsAt(c.logits_positions), ref(tensors, 'logits'), `${c.name} (${stage})`);
+          const every = t.topKEverywhere(5);
+          c.top_next?.forEach((want, p) => checkTop5(diffs, name, every[p], want, `${c.name} (${stage}) topKEverywhere[${p}]`));
+          checkNextTokenRanks(t.nextTokenStats(), c);
+        }
       }
     } finally {
       k.dispose();

@@ -15,7 +15,7 @@ import type { BlockAttnInputs, BlockInternal, BlockLinear, BlockRest, BlockSpec,
 import { activationNodes } from './elementwise';
 import { encodeModel, type GraphSpec, type Initializer, type NodeSpec, type ValueInfo } from './proto';
 import type { NativeSession, OrtRuntime, OrtSessionOptions, OrtTensor } from './runtime';
-import { openSaved, probeRow, saveGraphAndOpen } from './savedWeights';
+import { openSaved, probeRow, reopenSaved, saveGraphAndOpen } from './savedWeights';
 
 /** Which blocks the graphs implement (others keep the per-op path). */
 export function blockSupported(spec: BlockSpec): boolean {
@@ -223,33 +223,59 @@ export class OrtBlocks {
   private ropeTables?: { freqs: Float64Array; n: number; startPos: number; feeds: Record<string, OrtTensor> };
   private readonly live = new Set<NativeSession>();
 
-  constructor(private readonly rt: OrtRuntime, private readonly options: OrtSessionOptions) {}
+  /**
+   * `defer` queues a step for the kernels' packDeferred: halves opened from kept files are opened unpacked (fast)
+   * and get their pre-packed twin there.
+   */
+  constructor(private readonly rt: OrtRuntime, private readonly options: OrtSessionOptions, private readonly defer: (step: () => void) => void) {}
 
   pack(spec: BlockSpec, w: BlockTensors, slot?: PackedWeightSlot, onSaveError?: (e: Error) => void): FusedBlock {
     const halves = [firstHalf(spec, w), secondHalf(spec, w)] as const;
     const sessions = halves.map((half, i) => {
       if (slot) {
         try {
-          return saveGraphAndOpen(this.rt, halfSlot(slot, i), half.graph, half.weights, this.options, (s) => this.probe(spec, s, i));
+          return { fromFile: true, session: saveGraphAndOpen(this.rt, halfSlot(slot, i), half.graph, half.weights, this.unpacked, (s) => this.probe(spec, s, i)) };
         } catch (e) {
           onSaveError?.(e as Error);
         }
       }
       const files = Object.entries(half.weights).map(([name, data]) => ({ path: `${name}.bin`, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }));
-      return this.rt.createSession(encodeModel(half.graph((name) => `${name}.bin`)), this.options, files);
+      return { fromFile: false, session: this.rt.createSession(encodeModel(half.graph((name) => `${name}.bin`)), this.options, files) };
     });
-    return this.block(spec, sessions[0], sessions[1]);
+    const block = this.block(spec, [sessions[0].session, sessions[1].session]);
+    if (slot) sessions.forEach((s, i) => s.fromFile && this.packLater(spec, block.sessions, i, halfSlot(slot, i)));
+    return block.fused;
   }
 
   restore(spec: BlockSpec, slot: PackedWeightSlot): FusedBlock | undefined {
-    const first = openSaved(this.rt, halfSlot(slot, 0), this.options, (s) => this.probe(spec, s, 0));
+    const first = openSaved(this.rt, halfSlot(slot, 0), this.unpacked, (s) => this.probe(spec, s, 0));
     if (!first) return undefined;
-    const second = openSaved(this.rt, halfSlot(slot, 1), this.options, (s) => this.probe(spec, s, 1));
+    const second = openSaved(this.rt, halfSlot(slot, 1), this.unpacked, (s) => this.probe(spec, s, 1));
     if (!second) {
       first.dispose();
       return undefined;
     }
-    return this.block(spec, first, second);
+    const block = this.block(spec, [first, second]);
+    for (const i of [0, 1]) this.packLater(spec, block.sessions, i, halfSlot(slot, i));
+    return block.fused;
+  }
+
+  private get unpacked(): OrtSessionOptions {
+    return { ...this.options, prepack: false };
+  }
+
+  /** Queues the pre-packed reopening of half `i` (see the constructor). */
+  private packLater(spec: BlockSpec, sessions: NativeSession[], i: number, slot: PackedWeightSlot): void {
+    const unpacked = sessions[i];
+    this.defer(() => {
+      if (sessions[i] !== unpacked || !this.live.has(unpacked)) return; // released since
+      const packed = reopenSaved(this.rt, slot, this.options, (s) => this.probe(spec, s, i));
+      if (!packed) return; // the files changed under us: the unpacked session stays, slower but right
+      this.live.delete(unpacked);
+      unpacked.dispose();
+      sessions[i] = packed;
+      this.live.add(packed);
+    });
   }
 
   dispose(): void {
@@ -314,9 +340,9 @@ export class OrtBlocks {
     return [this.heads.subarray(0, size), this.heads.subarray(size, 2 * size), this.heads.subarray(2 * size, 3 * size)];
   }
 
-  private block(spec: BlockSpec, first: NativeSession, second: NativeSession): FusedBlock {
-    this.live.add(first);
-    this.live.add(second);
+  /** The block over `sessions` (its two halves; an entry may be replaced later by its pre-packed twin). */
+  private block(spec: BlockSpec, sessions: NativeSession[]): { fused: FusedBlock; sessions: NativeSession[] } {
+    for (const s of sessions) this.live.add(s);
     const T = this.rt.Tensor;
     const f32 = (a: Float32Array, dims: number[]) => new T('float32', a, dims);
     const constants = this.constants(spec);
@@ -325,7 +351,7 @@ export class OrtBlocks {
     const check = (what: string, a: Float32Array, n: number) => {
       if (a.length < n) throw new RangeError(`fused block: ${what} has ${a.length} values, needs ${n}`);
     };
-    return {
+    const fused: FusedBlock = {
       attnInputs: (x, n, want, startPos = 0): BlockAttnInputs => {
         if (!Number.isInteger(n) || n < 1) throw new RangeError(`fused block: ${n} rows`);
         if (!Number.isInteger(startPos) || startPos < 0) throw new RangeError(`fused block: start position ${startPos}`);
@@ -344,7 +370,7 @@ export class OrtBlocks {
           [out.qHeads, out.kT, out.vHeads] = this.headBuffers(n * hq);
           Object.assign(fetches, { QH: f32(out.qHeads, [H, n, dh]), KT: f32(out.kT, [H, dh, n]), VH: f32(out.vHeads, [H, n, dh]) });
         }
-        first.run({ ...constants.first, ...this.rope(spec, n, startPos), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
+        sessions[0].run({ ...constants.first, ...this.rope(spec, n, startPos), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
         return out;
       },
       rest: (z, x, n, want): BlockRest => {
@@ -358,10 +384,11 @@ export class OrtBlocks {
           out[k] = a;
           fetches[REST_OUTPUTS[k]] = f32(a, [n, a.length / n]);
         }
-        second.run({ ...constants.second, Z: f32(z.subarray(0, n * hq), [n, hq]), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
+        sessions[1].run({ ...constants.second, Z: f32(z.subarray(0, n * hq), [n, hq]), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
         return out;
       },
     };
+    return { fused, sessions };
   }
 }
 

@@ -20,7 +20,7 @@ import { OrtElementwise } from './elementwise';
 import { SMALL_PRODUCT } from './nativeCallSize';
 import { encodeModel, type GraphSpec } from './proto';
 import type { NativeSession, OrtRuntime, OrtSessionOptions, OrtTensor } from './runtime';
-import { openSaved, probeRow, saveAndOpen } from './savedWeights';
+import { openSaved, probeRow, reopenSaved, saveAndOpen } from './savedWeights';
 
 export interface OnnxKernelOptions {
   /** Intra-op threads per session (counting the caller). Default 1. */
@@ -36,7 +36,8 @@ const EMPTY_OK = new Float32Array(0);
 const PROBES = 16;
 
 interface PackedWeight {
-  readonly session: NativeSession;
+  /** Replaced once by its pre-packed twin when it was opened unpacked (packDeferred). */
+  session: NativeSession;
   readonly k: number;
   readonly n: number;
   readonly transposed: boolean;
@@ -143,6 +144,8 @@ export class OnnxKernels implements Kernels {
   private readonly dynamic = new Map<boolean, NativeSession>();
   private readonly zeros = new Map<number, Float32Array>();
   private readonly live = new Set<NativeSession>();
+  /** Sessions opened from kept files without pre-packing, each with the step that opens its pre-packed twin. */
+  private readonly deferred: (() => void)[] = [];
   private saveFailed = false;
 
   private readonly elementwise: OrtElementwise;
@@ -155,7 +158,7 @@ export class OnnxKernels implements Kernels {
     this.packedLayoutId = `onnxruntime-node ${rt.version} ${process.platform}-${process.arch} ${cpuSignature()}`;
     this.elementwise = new OrtElementwise(rt, this.threads);
     this.attentionGraphs = new OrtAttention(rt, this.threads);
-    this.blocks = new OrtBlocks(rt, { threads: this.threads, optimize: false });
+    this.blocks = new OrtBlocks(rt, { threads: this.threads, optimize: false }, (step) => this.deferred.push(step));
   }
 
   activation(kind: Activation, x: Float32Array): Float32Array {
@@ -201,10 +204,10 @@ export class OnnxKernels implements Kernels {
   restoreWeight(k: number, n: number, transposed: boolean, slot: PackedWeightSlot, hasBias = true): Float32Array | undefined {
     if (!this.packable(k * n, k, n)) return undefined;
     const lse = isUnembedding(n, transposed);
-    const session = openSaved(this.rt, slot, this.packedOptions(lse), (s) => this.probeProduct(s, k, n, lse, !hasBias));
+    const session = openSaved(this.rt, slot, this.packedOptions(lse, false), (s) => this.probeProduct(s, k, n, lse, !hasBias));
     if (!session) return undefined;
     const handle = new Float32Array(0);
-    this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true, noBias: !hasBias }, lse);
+    this.packLater(this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true, noBias: !hasBias }, lse), slot);
     return handle;
   }
 
@@ -226,7 +229,22 @@ export class OnnxKernels implements Kernels {
     return this.blocks.restore(spec, slot);
   }
 
+  /**
+   * Weights opened from kept files are opened unpacked, which takes a fraction of the time: ORT maps the file and
+   * uses it as it is, where packing writes a second, packed copy into fresh memory (GPT-2 small from its kept
+   * files: 0.5 s instead of 2.0-2.9 s here, at ~10 µs per fresh 4 KB page). Their products are ~10-20% slower
+   * until this has opened each one's pre-packed twin, one session per call, the unpacked one closing as its twin
+   * takes over (the worker calls it while idle). Unembeddings stay unpacked: one product streams the whole
+   * matrix either way, and their traces' predictions measured the same unpacked (±5%, within run-to-run noise).
+   */
+  packDeferred(): boolean {
+    const step = this.deferred.shift();
+    step?.();
+    return step !== undefined;
+  }
+
   dispose(): void {
+    this.deferred.length = 0;
     this.elementwise.dispose();
     this.attentionGraphs.dispose();
     this.blocks.dispose();
@@ -344,17 +362,34 @@ export class OnnxKernels implements Kernels {
    */
   private pack(b: Float32Array, k: number, n: number, transposed: boolean, handle?: Float32Array, slot?: PackedWeightSlot, hasBias = true): PackedWeight {
     const lse = isUnembedding(n, transposed);
-    const options = this.packedOptions(lse);
-    let session: NativeSession | undefined;
+    const weight = { k, n, transposed, probe: sampleOf(b), viaHandle: handle !== undefined, noBias: !hasBias };
     if (slot && !this.saveFailed) {
       try {
-        session = saveAndOpen(this.rt, slot, (file) => packedGraph(b, k, n, transposed, lse, hasBias, file), b, options, (s) => this.probeProduct(s, k, n, lse, !hasBias));
+        // Opened from the file just written, unpacked, like a later load (packDeferred).
+        const session = saveAndOpen(this.rt, slot, (file) => packedGraph(b, k, n, transposed, lse, hasBias, file), b, this.packedOptions(lse, false), (s) => this.probeProduct(s, k, n, lse, !hasBias));
+        return this.packLater(this.register(handle ?? b, { ...weight, session }, lse), slot);
       } catch (e) {
         this.stopSaving(e);
       }
     }
-    session ??= this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse, hasBias)), options, [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);
-    return this.register(handle ?? b, { session, k, n, transposed, probe: sampleOf(b), viaHandle: handle !== undefined, noBias: !hasBias }, lse);
+    const session = this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse, hasBias)), this.packedOptions(lse), [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);
+    return this.register(handle ?? b, { ...weight, session }, lse);
+  }
+
+  /** Queues the pre-packed reopening of a weight opened unpacked from `slot` (not for unembeddings; see packDeferred). */
+  private packLater(entry: PackedWeight, slot: PackedWeightSlot): PackedWeight {
+    if (entry.lseRows !== undefined) return entry;
+    const unpacked = entry.session;
+    this.deferred.push(() => {
+      if (entry.session !== unpacked || !this.live.has(unpacked)) return; // replaced or released since
+      const packed = reopenSaved(this.rt, slot, this.packedOptions(false), (s) => this.probeProduct(s, entry.k, entry.n, false, entry.noBias));
+      if (!packed) return; // the files changed under us: the unpacked session stays, slower but right
+      this.live.delete(unpacked);
+      unpacked.dispose();
+      entry.session = packed;
+      this.live.add(packed);
+    });
+    return entry;
   }
 
   /** Keys `key` to the session (replacing an earlier one); unembeddings run in row blocks (lseRows). */
@@ -371,8 +406,8 @@ export class OnnxKernels implements Kernels {
     return this.prepack && length === k * n && length >= MIN_PACKED_ELEMENTS;
   }
 
-  private packedOptions(lse: boolean): OrtSessionOptions {
-    return { threads: this.threads, optimize: false, keepIntermediates: lse };
+  private packedOptions(lse: boolean, prepack = true): OrtSessionOptions {
+    return { threads: this.threads, optimize: false, keepIntermediates: lse, prepack };
   }
 
   /** y = probeRow(k)·W through a packed session (the check that a saved weight still computes what it did). */

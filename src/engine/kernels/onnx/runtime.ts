@@ -48,6 +48,12 @@ export interface OrtSessionOptions {
    * on some VMs). Default off: the arena keeps its high-water mark for the session's life.
    */
   readonly keepIntermediates?: boolean;
+  /**
+   * Let MLAS pack constant weights into its panel layout when the session is created (default on). Off, a session
+   * opened from a file uses ORT's mapping of the weight as it is and packs panels per call instead: it opens in a
+   * fraction of the time (no fresh pages for a packed copy) and multiplies ~10-20% slower (kernels.ts).
+   */
+  readonly prepack?: boolean;
 }
 
 interface BindingModule {
@@ -81,7 +87,7 @@ export function loadOrtRuntime(): OrtRuntime | Error {
       enableMemPattern: false,
       // Without this, idle pool threads spin between our many short runs and steal the other core
       // (measured: two threads became 2.7× slower than one).
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      extra: { session: { intra_op: { allow_spinning: '0' }, ...(options.prepack === false ? { disable_prepacking: '1' } : {}) } },
     });
     cached = {
       version: pkg.version,

@@ -5,7 +5,9 @@
  * pack straight from the mapping. So the first load of a model writes each packed weight (as the loader made it:
  * sliced, transposed, float32) to `<key>.bin` with a one-node `<key>.onnx` naming it, and every later load opens
  * those: no checkpoint read, no staging copy (GPT-2 small through the worker pool: 3.9-6.8 s → 1.9-2.1 s here;
- * what remains is mostly the packed copies' fresh pages, ~10 µs per 4 KB page on this VM).
+ * what remains is mostly the packed copies' fresh pages, ~10 µs per 4 KB page on this VM). The kernels open these
+ * sessions unpacked at first, which skips those pages (~0.5 s), and reopen them pre-packed while idle
+ * (kernels.ts packDeferred): a session may map its files for its whole life, so they are never written in place.
  *
  * ORT can also save its packed bytes (`session.save_external_prepacked_constant_initializers`). We measured and
  * left it: it loads faster (1.1-1.4 s) but the files double, the first load takes 7.6-7.9 s instead of 3.9-4.6 s,
@@ -114,6 +116,17 @@ function saveEntry(rt: OrtRuntime, files: SavedWeightFiles, data: readonly { fil
 export function openSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession | undefined {
   const files = savedWeightFiles(slot);
   if (!fs.existsSync(files.probe)) return undefined;
+  const session = reopenSaved(rt, slot, options, probe);
+  if (!session) removeSavedWeight(files);
+  return session;
+}
+
+/**
+ * The same without removing anything: for opening an entry a second time (pre-packed this time) while a first
+ * session still maps its files. Undefined when it no longer opens or no longer gives its probe product.
+ */
+export function reopenSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession | undefined {
+  const files = savedWeightFiles(slot);
   let session: NativeSession | undefined;
   try {
     const want = fs.readFileSync(files.probe);
@@ -124,18 +137,26 @@ export function openSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSe
     // unreadable, incomplete or written by another runtime: rebuilt by the next save
   }
   session?.dispose();
-  removeSavedWeight(files);
   return undefined;
 }
 
 function removeSavedWeight(files: SavedWeightFiles): void {
-  for (const f of [files.probe, files.model, files.data]) fs.rmSync(f, { force: true });
+  for (const f of [files.probe, files.model, files.data]) removeQuietly(f);
   // a multi-weight entry's data files (<key>.<name>.bin)
   const dir = path.dirname(files.data);
   const prefix = `${path.basename(files.data, '.bin')}.`;
   try {
-    for (const f of fs.readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.bin')) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of fs.readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.bin')) removeQuietly(path.join(dir, f));
   } catch {
     // the folder is gone: nothing to remove
+  }
+}
+
+/** A file another window's session still maps cannot be removed on Windows: it is rewritten by a later save. */
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    // in use
   }
 }
