@@ -21,6 +21,11 @@ export class FileEmbeddingRows implements EmbeddingSource {
     this.stamp = { size: st.size, mtimeMs: st.mtimeMs };
   }
 
+  /** Where the whole table lies in the checkpoint file. */
+  get region(): { file: string; begin: number; byteLength: number } {
+    return { file: this.info.file, begin: this.info.begin, byteLength: this.rows * this.d * 4 };
+  }
+
   /** Rows `ids` (already checked to be in range) into out [ids.length, d]. */
   readRows(ids: ArrayLike<number>, out: Float32Array): void {
     const { d, info } = this;

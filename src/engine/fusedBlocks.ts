@@ -37,6 +37,8 @@ export class BlockAssembler {
   private readonly restored = new Set<number>();
   /** Staging buffers by the weight's name within a block ("attn.W_Q"), reused from block to block. */
   private readonly staging = new Map<string, { buf: Float32Array; layer: number }>();
+  /** Linear weights staged [in, out] (BlockLinear.inOut), by canonical name. */
+  private readonly inOut = new Set<string>();
 
   constructor(private readonly cfg: ModelConfig, private readonly spec: BlockSpec, private readonly kernels: Kernels, private readonly slot?: (key: string) => PackedWeightSlot | undefined) {
     const prefix = stackPrefixes(cfg).decoder ?? '';
@@ -70,8 +72,13 @@ export class BlockAssembler {
     return layer !== undefined && isLinearWeight(canonical);
   }
 
-  /** A linear weight of a block being assembled: copied (the loader reuses `w`'s memory); a placeholder handle is returned. */
-  stage(canonical: string, w: Float32Array): Float32Array {
+  /**
+   * A linear weight of a block being assembled: copied (the loader reuses `w`'s memory); a placeholder handle is
+   * returned. `inOut`: w is [in, out] (the checkpoint's layout, left untransposed).
+   */
+  stage(canonical: string, w: Float32Array, inOut = false): Float32Array {
+    if (inOut) this.inOut.add(canonical);
+    else this.inOut.delete(canonical);
     const part = (BLOCK_NAME.exec(canonical) as RegExpExecArray)[2];
     const layer = this.layerOf(canonical) as number;
     let slot = this.staging.get(part);
@@ -99,7 +106,8 @@ export class BlockAssembler {
     if (parts.size === this.sizes.get(layer)) {
       this.pending.delete(layer);
       // packBlock keeps no reference to the arrays (Kernels.packBlock), so the staging buffers are free again after it.
-      this.fused[layer] = this.kernels.packBlock?.(this.spec, blockTensors(parts), this.slot?.(blockKey(layer)));
+      const inOut = new Set([...this.inOut].filter((n) => this.layerOf(n) === layer).map((n) => (BLOCK_NAME.exec(n) as RegExpExecArray)[2]));
+      this.fused[layer] = this.kernels.packBlock?.(this.spec, blockTensors(parts, inOut), this.slot?.(blockKey(layer)));
     }
   }
 
@@ -113,21 +121,22 @@ function blockKey(layer: number): string {
   return `fused.blocks.${layer}`;
 }
 
-function blockTensors(p: Map<string, Float32Array>): BlockTensors {
+function blockTensors(p: Map<string, Float32Array>, inOut: ReadonlySet<string>): BlockTensors {
   const get = (n: string): Float32Array => {
     const t = p.get(n);
     if (!t) throw new Error(`BlockAssembler: ${n} missing`);
     return t;
   };
+  const linear = (w: string, b: string) => ({ w: get(w), b: p.get(b), inOut: inOut.has(w) });
   return {
     ln1: { w: get('ln1.w'), b: p.get('ln1.b') },
-    q: { w: get('attn.W_Q'), b: p.get('attn.b_Q') },
-    k: { w: get('attn.W_K'), b: p.get('attn.b_K') },
-    v: { w: get('attn.W_V'), b: p.get('attn.b_V') },
-    o: { w: get('attn.W_O'), b: p.get('attn.b_O') },
+    q: linear('attn.W_Q', 'attn.b_Q'),
+    k: linear('attn.W_K', 'attn.b_K'),
+    v: linear('attn.W_V', 'attn.b_V'),
+    o: linear('attn.W_O', 'attn.b_O'),
     ln2: { w: get('ln2.w'), b: p.get('ln2.b') },
-    in: { w: get('mlp.W_in'), b: p.get('mlp.b_in') },
-    out: { w: get('mlp.W_out'), b: p.get('mlp.b_out') },
-    gate: p.has('mlp.W_gate') ? { w: get('mlp.W_gate'), b: p.get('mlp.b_gate') } : undefined,
+    in: linear('mlp.W_in', 'mlp.b_in'),
+    out: linear('mlp.W_out', 'mlp.b_out'),
+    gate: p.has('mlp.W_gate') ? linear('mlp.W_gate', 'mlp.b_gate') : undefined,
   };
 }

@@ -131,11 +131,17 @@ export class Model {
         const spec = fusableBlockSpec(cfg, kernels);
         const blocks = spec ? new BlockAssembler(cfg, spec, kernels, slot) : undefined;
         const packOne = (w: Float32Array, k: number, n: number, name: string) => kernels.packWeight?.(w, k, n, true, slot(name));
-        const pack = kernels.packWeight || blocks ? (w: Float32Array, k: number, n: number, name: string) => (blocks?.owns(name) ? blocks.stage(name, w) : packOne(w, k, n, name)) : undefined;
+        const pack = kernels.packWeight || blocks ? (w: Float32Array, k: number, n: number, name: string, inOut?: boolean) => (blocks?.owns(name) ? blocks.stage(name, w, inOut) : packOne(w, k, n, name)) : undefined;
         const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string, hasBias?: boolean) => (blocks?.owns(name) ? undefined : kernels.restoreWeight?.(k, n, true, cache.slot(name), hasBias)) : undefined;
         const tiedRows = tiedEmbeddingRows(ckpt, mapping);
+        // A tied F32 table the kernels can copy into the kept files straight from the checkpoint is never read whole.
+        const packFile = cache && kernels.packWeightFile && tiedRows ? () => kernels.packWeightFile?.(tiedRows.region, cfg.d_model, cfg.d_vocab, true, cache.slot('unembed.W_U'), cfg.logit_bias) : undefined;
         const presets = new Map([...(restore ? restoredUnembedding(cfg, mapping, tiedRows, restore) ?? [] : []), ...(blocks?.restore() ?? [])]);
-        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), { pack, restore, presets, onTensor: blocks && ((name, t) => blocks.loaded(name, t)) });
+        if (!presets.has('unembed.W_U')) {
+          const handle = packFile?.();
+          if (handle) presets.set('unembed.W_U', handle).set('embed.W_E', new Float32Array(0));
+        }
+        const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), { pack, restore, presets, onTensor: blocks && ((name, t) => blocks.loaded(name, t)), packsInOut: blocks && ((name) => blocks.owns(name)) });
         const loaded = prepareModel(cfg, assembleWeights(cfg, tensors), kernels, tiedRows, slot('unembed.W_U'), blocks?.fused);
         const info: ModelInfo = {
           dir, family: cfg.family, architecture, kind: cfg.kind, n_layers: cfg.n_layers, n_decoder_layers: cfg.n_decoder_layers, n_heads: cfg.n_heads, n_kv_heads: cfg.n_kv_heads,

@@ -55,6 +55,12 @@ export interface Kernels {
    * damaged or unusable: then read and pack the weight as usual).
    */
   readonly packedLayoutId?: string;
+  /**
+   * Optional, packWeight with a slot for a weight that lies in a file exactly as `transposed` names it (float32,
+   * e.g. a tied embedding table in the checkpoint): the path copies it to the slot without reading it into
+   * memory whole. Undefined when it cannot (then read the weight and use packWeight).
+   */
+  packWeightFile?(source: { readonly file: string; readonly begin: number; readonly byteLength: number }, k: number, n: number, transposed: boolean, slot: PackedWeightSlot, hasBias?: boolean): Float32Array | undefined;
   restoreWeight?(k: number, n: number, transposed: boolean, slot: PackedWeightSlot, hasBias?: boolean): Float32Array | undefined;
   /**
    * Optional: a whole pre-norm block as two native calls instead of ~9 (see FusedBlock), for the blocks
@@ -169,8 +175,11 @@ export interface BlockSpec {
 
 /** A linear layer's weight [nOut, nIn] (nn.Linear layout) and optional bias [nOut]. */
 export interface BlockLinear {
+  /** [out, in] (the canonical layout), or [in, out] with `inOut`. */
   readonly w: Float32Array;
   readonly b?: Float32Array;
+  /** `w` is stored [in, out], as GPT-2's Conv1D stores it: used as it is instead of transposed at load. */
+  readonly inOut?: boolean;
 }
 
 export interface BlockTensors {

@@ -40,6 +40,13 @@ function countingKernels(): { kernels: Kernels; packed: string[]; restored: numb
           return h;
         };
       }
+      if (prop === 'packWeightFile') {
+        return (src: never, k: number, n: number, t: boolean, slot: { key: string }, hasBias?: boolean) => {
+          const h = inner.packWeightFile!(src, k, n, t, slot as never, hasBias);
+          if (h) counts.packed.push(`${slot.key} (copied from the checkpoint)`);
+          return h;
+        };
+      }
       if (prop === 'packBlock') {
         return (spec: never, w: never, slot?: { key: string }) => {
           if (slot) counts.packed.push(slot.key);
@@ -96,7 +103,8 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     const first = countingKernels();
     const m1 = loadModel(dir, { kernels: first.kernels, packCache: root });
     const expected = SHAPE.n_layer * ENTRIES_PER_LAYER + 1;
-    expect(first.packed).toEqual(['fused.blocks.0', 'fused.blocks.1', 'unembed.W_U']);
+    // the tied table is copied from the checkpoint before the blocks are read
+    expect(first.packed).toEqual(['unembed.W_U (copied from the checkpoint)', 'fused.blocks.0', 'fused.blocks.1']);
     expect(first.restored).toBe(0);
     expect(await fingerprint(m1)).toEqual(baseline);
     // Opened unpacked from the files just written; each fused half gets its pre-packed twin in one step (the
@@ -112,6 +120,13 @@ describe.skipIf(typeof onnx === 'string')('weights kept for fast loading (onnx k
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     // the unembedding's data file is exactly the tied embedding table, float32
     expect(fs.statSync(path.join(root, folder, 'unembed.W_U.bin')).size).toBe(SHAPE.vocab_size * SHAPE.n_embd * 4);
+    const st = fs.readFileSync(path.join(dir, 'model.safetensors'));
+    const headerLength = Number(st.readBigUInt64LE(0));
+    const header = JSON.parse(st.subarray(8, 8 + headerLength).toString()) as Record<string, { data_offsets: [number, number] }>;
+    const bytesOf = (name: string) => st.subarray(8 + headerLength + header[name].data_offsets[0], 8 + headerLength + header[name].data_offsets[1]);
+    expect(fs.readFileSync(path.join(root, folder, 'unembed.W_U.bin')).equals(bytesOf('transformer.wte.weight'))).toBe(true);
+    // GPT-2's Conv1D weights ([in, out]) reach the fused blocks untransposed: the kept bytes are the checkpoint's
+    expect(fs.readFileSync(path.join(root, folder, 'fused.blocks.1.out.w_out.bin')).equals(bytesOf('transformer.h.1.mlp.c_proj.weight'))).toBe(true);
 
     const second = countingKernels();
     const m2 = loadModel(dir, { kernels: second.kernels, packCache: root });

@@ -50,10 +50,10 @@ function int64Constants(spec: BlockSpec): Record<string, bigint[]> {
   };
 }
 
-function gemm(name: LinearName, x: string, y: string, l: { readonly b?: Float32Array } | undefined): NodeSpec {
+function gemm(name: LinearName, x: string, y: string, l: { readonly b?: Float32Array; readonly inOut?: boolean } | undefined): NodeSpec {
   const inputs = [x, `W_${name}`];
   if (l?.b) inputs.push(`b_${name}`);
-  return { op: 'Gemm', inputs, outputs: [y], attrs: { transB: { int: 1 } } };
+  return { op: 'Gemm', inputs, outputs: [y], attrs: { transB: { int: l?.inOut ? 0 : 1 } } };
 }
 
 /** LayerNorm, or RMSNorm as ops.normRows computes it: x / √(mean(x²) + eps) · w. */
@@ -83,8 +83,8 @@ function ropeNodes(x: string, y: string): NodeSpec[] {
   ];
 }
 
-/** Biases decide a Gemm's inputs; nothing else of the weights shapes the nodes. */
-type Biases = { readonly [K in LinearName]?: { readonly b?: Float32Array } };
+/** Biases and weight layouts decide a Gemm's inputs and attributes; nothing else of the weights shapes the nodes. */
+type Biases = { readonly [K in LinearName]?: { readonly b?: Float32Array; readonly inOut?: boolean } };
 
 function firstNodes(spec: BlockSpec, w: Biases): NodeSpec[] {
   const gqa = spec.kvHeads < spec.heads;
@@ -152,7 +152,7 @@ function smallTensors(spec: BlockSpec, w: BlockTensors, names: readonly LinearNa
 function weightInit(name: LinearName, l: BlockLinear | undefined, nOut: number, nIn: number, fileOf: (name: string) => string): Initializer {
   if (!l) throw new RangeError(`packBlock: W_${name} is missing`);
   if (l.w.length !== nOut * nIn) throw new RangeError(`packBlock: W_${name} has ${l.w.length} values, expected ${nOut}×${nIn}`);
-  return { name: `W_${name}`, dims: [nOut, nIn], data: l.w, externalFile: fileOf(`w_${name}`) };
+  return { name: `W_${name}`, dims: l.inOut ? [nIn, nOut] : [nOut, nIn], data: l.w, externalFile: fileOf(`w_${name}`) };
 }
 
 function firstHalf(spec: BlockSpec, w: BlockTensors): Half {

@@ -20,7 +20,7 @@ import { OrtElementwise } from './elementwise';
 import { SMALL_PRODUCT } from './nativeCallSize';
 import { encodeModel, type GraphSpec } from './proto';
 import type { NativeSession, OrtRuntime, OrtSessionOptions, OrtTensor } from './runtime';
-import { openSaved, probeRow, reopenSaved, saveAndOpen } from './savedWeights';
+import { type FileRegion, openSaved, probeRow, reopenSaved, saveAndOpen, saveCopyAndOpen } from './savedWeights';
 
 export interface OnnxKernelOptions {
   /** Intra-op threads per session (counting the caller). Default 1. */
@@ -82,12 +82,12 @@ function rowBlocks(m: number, max: number): [number, number][] {
  * ReduceLogSumExp by 5e-5), the top K of y, y[target] and its rank (how many entries exceed it). A run fetches Y or
  * the summaries.
  */
-function packedGraph(w: Float32Array, k: number, n: number, transposed: boolean, lse: boolean, bias: boolean, externalFile = 'weight.bin'): GraphSpec {
+function packedGraph(k: number, n: number, transposed: boolean, lse: boolean, bias: boolean, externalFile = 'weight.bin'): GraphSpec {
   const gemm = { op: 'Gemm', inputs: bias ? ['A', 'W', 'C'] : ['A', 'W'], outputs: ['Y'], attrs: { transB: { int: transposed ? 1 : 0 } } };
   // The weight stays out of the model bytes, in an "external data file": our array handed to the session as it is
   // created (ORT copies it, packs it and drops the copy, so w's memory may be reused at once), or a file beside a
   // saved model (savedWeights.ts), which ORT maps.
-  const initializers = [{ name: 'W', dims: transposed ? [n, k] : [k, n], data: w, externalFile }];
+  const initializers = [{ name: 'W', dims: transposed ? [n, k] : [k, n], externalFile }];
   const inputs = bias ? [{ name: 'A', dims: ['M', k] }, { name: 'C', dims: [n] }] : [{ name: 'A', dims: ['M', k] }];
   if (!lse) return { name: 'packed_gemm', nodes: [gemm], initializers, inputs, outputs: [{ name: 'Y', dims: ['M', n] }] };
   const axis1 = { axes: { ints: [1] }, keepdims: { int: 1 } };
@@ -199,6 +199,20 @@ export class OnnxKernels implements Kernels {
     const handle = new Float32Array(0);
     this.pack(b, k, n, transposed, handle, slot, hasBias);
     return handle;
+  }
+
+  packWeightFile(source: FileRegion, k: number, n: number, transposed: boolean, slot: PackedWeightSlot, hasBias = true): Float32Array | undefined {
+    if (!this.packable(k * n, k, n) || this.saveFailed || source.byteLength !== 4 * k * n) return undefined;
+    const lse = isUnembedding(n, transposed);
+    try {
+      const session = saveCopyAndOpen(this.rt, slot, (file) => packedGraph(k, n, transposed, lse, hasBias, file), source, this.packedOptions(lse, false), (s) => this.probeProduct(s, k, n, lse, !hasBias));
+      const handle = new Float32Array(0);
+      this.packLater(this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true, noBias: !hasBias }, lse), slot);
+      return handle;
+    } catch (e) {
+      this.stopSaving(e);
+      return undefined;
+    }
   }
 
   restoreWeight(k: number, n: number, transposed: boolean, slot: PackedWeightSlot, hasBias = true): Float32Array | undefined {
@@ -366,13 +380,13 @@ export class OnnxKernels implements Kernels {
     if (slot && !this.saveFailed) {
       try {
         // Opened from the file just written, unpacked, like a later load (packDeferred).
-        const session = saveAndOpen(this.rt, slot, (file) => packedGraph(b, k, n, transposed, lse, hasBias, file), b, this.packedOptions(lse, false), (s) => this.probeProduct(s, k, n, lse, !hasBias));
+        const session = saveAndOpen(this.rt, slot, (file) => packedGraph(k, n, transposed, lse, hasBias, file), b, this.packedOptions(lse, false), (s) => this.probeProduct(s, k, n, lse, !hasBias));
         return this.packLater(this.register(handle ?? b, { ...weight, session }, lse), slot);
       } catch (e) {
         this.stopSaving(e);
       }
     }
-    const session = this.rt.createSession(encodeModel(packedGraph(b, k, n, transposed, lse, hasBias)), this.packedOptions(lse), [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);
+    const session = this.rt.createSession(encodeModel(packedGraph(k, n, transposed, lse, hasBias)), this.packedOptions(lse), [{ path: 'weight.bin', data: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }]);
     return this.register(handle ?? b, { ...weight, session }, lse);
   }
 

@@ -107,7 +107,8 @@ export interface ValueInfo {
 export interface Initializer {
   readonly name: string;
   readonly dims: readonly number[];
-  readonly data: Float32Array;
+  /** The values (external initializers: only its length is used, and may be left out for `dims`' size). */
+  readonly data?: Float32Array;
   /**
    * Leave the values out of the model bytes and point at an "external data file" of this name instead; the
    * caller hands the bytes to the session separately (ORT's in-memory external data), saving a copy.
@@ -175,18 +176,21 @@ function node(w: Writer, n: NodeSpec, index: number): void {
 
 function initializer(w: Writer, t: Initializer): void {
   const count = t.dims.reduce((a, b) => a * b, 1);
-  if (count !== t.data.length) throw new RangeError(`initializer ${t.name}: dims [${t.dims.join(', ')}] hold ${count} values, data has ${t.data.length}`);
+  const data = t.data;
+  if (data ? count !== data.length : !t.externalFile) {
+    throw new RangeError(`initializer ${t.name}: dims [${t.dims.join(', ')}] hold ${count} values, data has ${data?.length ?? 'none'}`);
+  }
   for (const d of t.dims) w.int(1, d);
   w.int(2, FLOAT);
   w.string(8, t.name);
-  if (t.externalFile) {
+  if (t.externalFile || !data) {
     const entry = (key: string, value: string) => w.message(13, (e) => e.string(1, key).string(2, value));
-    entry('location', t.externalFile);
+    entry('location', t.externalFile ?? '');
     entry('offset', '0');
-    entry('length', String(t.data.byteLength));
+    entry('length', String(4 * count));
     w.int(14, 1); // data_location = EXTERNAL
   } else {
-    w.raw(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)); // little-endian, as ONNX requires
+    w.raw(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)); // little-endian, as ONNX requires
   }
 }
 

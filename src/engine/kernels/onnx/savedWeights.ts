@@ -73,7 +73,51 @@ function writeAtomically(file: string, write: (tmp: string) => void): void {
 export function saveAndOpen(rt: OrtRuntime, slot: PackedWeightSlot, graph: (dataFile: string) => GraphSpec, weight: Float32Array,
   options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession {
   const files = savedWeightFiles(slot);
-  return saveEntry(rt, files, [{ file: files.data, data: weight }], encodeModel(graph(path.basename(files.data))), options, probe);
+  return saveEntry(rt, files, [{ file: files.data, write: writeArray(weight) }], encodeModel(graph(path.basename(files.data))), options, probe);
+}
+
+/** Where a weight already lies in a file as the session wants it (float32, little-endian, in order). */
+export interface FileRegion {
+  readonly file: string;
+  readonly begin: number;
+  readonly byteLength: number;
+}
+
+/**
+ * saveAndOpen for a weight copied from `source` (e.g. a tied embedding table in the checkpoint) a few MB at a
+ * time, so it never has to be read into memory whole.
+ */
+export function saveCopyAndOpen(rt: OrtRuntime, slot: PackedWeightSlot, graph: (dataFile: string) => GraphSpec, source: FileRegion,
+  options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession {
+  const files = savedWeightFiles(slot);
+  return saveEntry(rt, files, [{ file: files.data, write: (tmp) => copyRegion(source, tmp) }], encodeModel(graph(path.basename(files.data))), options, probe);
+}
+
+const COPY_CHUNK = 8 << 20;
+
+function copyRegion(source: FileRegion, to: string): void {
+  const chunk = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, source.byteLength)));
+  const src = fs.openSync(source.file, 'r');
+  try {
+    const dst = fs.openSync(to, 'w');
+    try {
+      for (let done = 0; done < source.byteLength;) {
+        const want = Math.min(chunk.length, source.byteLength - done);
+        const got = fs.readSync(src, chunk, 0, want, source.begin + done);
+        if (got !== want) throw new Error(`${source.file} ends before the weight does`);
+        fs.writeSync(dst, chunk, 0, got);
+        done += got;
+      }
+    } finally {
+      fs.closeSync(dst);
+    }
+  } finally {
+    fs.closeSync(src);
+  }
+}
+
+function writeArray(a: Float32Array): (file: string) => void {
+  return (file) => fs.writeFileSync(file, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
 
 /**
@@ -83,7 +127,7 @@ export function saveAndOpen(rt: OrtRuntime, slot: PackedWeightSlot, graph: (data
 export function saveGraphAndOpen(rt: OrtRuntime, slot: PackedWeightSlot, graph: (fileOf: (name: string) => string) => GraphSpec,
   weights: Readonly<Record<string, Float32Array>>, options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession {
   const files = savedWeightFiles(slot);
-  const data = Object.entries(weights).map(([name, w]) => ({ file: dataFileOf(files, name), data: w }));
+  const data = Object.entries(weights).map(([name, w]) => ({ file: dataFileOf(files, name), write: writeArray(w) }));
   return saveEntry(rt, files, data, encodeModel(graph((name) => path.basename(dataFileOf(files, name)))), options, probe);
 }
 
@@ -92,11 +136,11 @@ function dataFileOf(files: SavedWeightFiles, name: string): string {
   return files.data.replace(/\.bin$/, `.${name}.bin`);
 }
 
-function saveEntry(rt: OrtRuntime, files: SavedWeightFiles, data: readonly { file: string; data: Float32Array }[], model: Uint8Array,
+function saveEntry(rt: OrtRuntime, files: SavedWeightFiles, data: readonly { file: string; write: (tmp: string) => void }[], model: Uint8Array,
   options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array): NativeSession {
   fs.mkdirSync(path.dirname(files.model), { recursive: true });
   fs.rmSync(files.probe, { force: true }); // the entry is incomplete until the probe is back
-  for (const d of data) writeAtomically(d.file, (tmp) => fs.writeFileSync(tmp, new Uint8Array(d.data.buffer, d.data.byteOffset, d.data.byteLength)));
+  for (const d of data) writeAtomically(d.file, d.write);
   writeAtomically(files.model, (tmp) => fs.writeFileSync(tmp, model));
   const session = rt.openSession(files.model, options);
   try {
