@@ -4,6 +4,7 @@
  * the block is complete (28 MB for GPT-2 small), then packed together; the next block reuses the staging buffers
  * (fresh memory costs more than the copy: ~0.9 s of a GPT-2-small load when every block had its own), and the
  * model holds no other copy of the weights. With kept weights, a block an earlier load wrote is opened instead of read.
+ * Weights the checkpoint stores [in, out] (GPT-2's Conv1D) are staged as stored; the kernels multiply them so.
  */
 import type { ModelConfig } from './config';
 import type { BlockSpec, BlockTensors, FusedBlock, Kernels, PackedWeightSlot } from './kernels/types';
