@@ -273,7 +273,7 @@ async function main(): Promise<void> {
 
   if (engineOnly) {
     const e = await benchEngine(dir, workerScript);
-    log(`load ${(e.loadMs / 1000).toFixed(2)} s (first load ${(e.firstLoadMs / 1000).toFixed(2)} s; full speed after +${(e.packMs / 1000).toFixed(2)} s); peak RSS during 1024-token traces ${e.peak1024 === undefined ? "n/a" : mb(e.peak1024)}; longest host stall ${e.stallMs.toFixed(1)} ms`);
+    log(`load ${(e.loadMs / 1000).toFixed(2)} s (first load ${(e.firstLoadMs / 1000).toFixed(2)} s; full speed after +${(e.packMs / 1000).toFixed(2)} s); peak RSS during 1024-token traces ${e.peak1024 === undefined ? 'n/a' : mb(e.peak1024)}; longest host stall ${e.stallMs.toFixed(1)} ms`);
     return;
   }
   log('\n== GEMM microbenchmark (matmulT, weight layout, median of 5) ==');

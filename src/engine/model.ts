@@ -134,11 +134,10 @@ export class Model {
         const pack = kernels.packWeight || blocks ? (w: Float32Array, k: number, n: number, name: string, inOut?: boolean) => (blocks?.owns(name) ? blocks.stage(name, w, inOut) : packOne(w, k, n, name)) : undefined;
         const restore = cache && kernels.restoreWeight ? (k: number, n: number, name: string, hasBias?: boolean) => (blocks?.owns(name) ? undefined : kernels.restoreWeight?.(k, n, true, cache.slot(name), hasBias)) : undefined;
         const tiedRows = tiedEmbeddingRows(ckpt, mapping);
-        // A tied F32 table the kernels can copy into the kept files straight from the checkpoint is never read whole.
-        const packFile = cache && kernels.packWeightFile && tiedRows ? () => kernels.packWeightFile?.(tiedRows.region, cfg.d_model, cfg.d_vocab, true, cache.slot('unembed.W_U'), cfg.logit_bias) : undefined;
         const presets = new Map([...(restore ? restoredUnembedding(cfg, mapping, tiedRows, restore) ?? [] : []), ...(blocks?.restore() ?? [])]);
-        if (!presets.has('unembed.W_U')) {
-          const handle = packFile?.();
+        if (cache && tiedRows && !presets.has('unembed.W_U')) {
+          // A tied F32 table the kernels can copy into the kept files straight from the checkpoint is never read whole.
+          const handle = kernels.packWeightFile?.(tiedRows.region, cfg.d_model, cfg.d_vocab, true, cache.slot('unembed.W_U'), cfg.logit_bias);
           if (handle) presets.set('unembed.W_U', handle).set('embed.W_E', new Float32Array(0));
         }
         const { tensors, paramCount } = loadCanonicalTensors(cfg, ckpt, mapping, adapter.ignore(cfg), { pack, restore, presets, onTensor: blocks && ((name, t) => blocks.loaded(name, t)), packsInOut: blocks && ((name) => blocks.owns(name)) });

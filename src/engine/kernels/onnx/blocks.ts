@@ -15,7 +15,7 @@ import type { BlockAttnInputs, BlockInternal, BlockLinear, BlockRest, BlockSpec,
 import { activationNodes } from './elementwise';
 import { encodeModel, type GraphSpec, type Initializer, type NodeSpec, type ValueInfo } from './proto';
 import type { NativeSession, OrtRuntime, OrtSessionOptions, OrtTensor } from './runtime';
-import { openSaved, probeRow, reopenSaved, saveGraphAndOpen } from './savedWeights';
+import { openSaved, packedTwinStep, probeRow, saveGraphAndOpen } from './savedWeights';
 
 /** Which blocks the graphs implement (others keep the per-op path). */
 export function blockSupported(spec: BlockSpec): boolean {
@@ -243,7 +243,7 @@ export class OrtBlocks {
       return { fromFile: false, session: this.rt.createSession(encodeModel(half.graph((name) => `${name}.bin`)), this.options, files) };
     });
     const block = this.block(spec, [sessions[0].session, sessions[1].session]);
-    if (slot) sessions.forEach((s, i) => s.fromFile && this.packLater(spec, block.sessions, i, halfSlot(slot, i)));
+    if (slot) sessions.forEach((s, i) => s.fromFile && this.packLater(spec, block.halves[i], i, halfSlot(slot, i)));
     return block.fused;
   }
 
@@ -256,7 +256,7 @@ export class OrtBlocks {
       return undefined;
     }
     const block = this.block(spec, [first, second]);
-    for (const i of [0, 1]) this.packLater(spec, block.sessions, i, halfSlot(slot, i));
+    block.halves.forEach((half, i) => this.packLater(spec, half, i, halfSlot(slot, i)));
     return block.fused;
   }
 
@@ -265,17 +265,8 @@ export class OrtBlocks {
   }
 
   /** Queues the pre-packed reopening of half `i` (see the constructor). */
-  private packLater(spec: BlockSpec, sessions: NativeSession[], i: number, slot: PackedWeightSlot): void {
-    const unpacked = sessions[i];
-    this.defer(() => {
-      if (sessions[i] !== unpacked || !this.live.has(unpacked)) return; // released since
-      const packed = reopenSaved(this.rt, slot, this.options, (s) => this.probe(spec, s, i));
-      if (!packed) return; // the files changed under us: the unpacked session stays, slower but right
-      this.live.delete(unpacked);
-      unpacked.dispose();
-      sessions[i] = packed;
-      this.live.add(packed);
-    });
+  private packLater(spec: BlockSpec, half: { session: NativeSession }, i: number, slot: PackedWeightSlot): void {
+    this.defer(packedTwinStep(this.rt, slot, this.options, (s) => this.probe(spec, s, i), half, this.live));
   }
 
   dispose(): void {
@@ -340,9 +331,10 @@ export class OrtBlocks {
     return [this.heads.subarray(0, size), this.heads.subarray(size, 2 * size), this.heads.subarray(2 * size, 3 * size)];
   }
 
-  /** The block over `sessions` (its two halves; an entry may be replaced later by its pre-packed twin). */
-  private block(spec: BlockSpec, sessions: NativeSession[]): { fused: FusedBlock; sessions: NativeSession[] } {
+  /** The block over its two halves' sessions (a half's session may be replaced later by its pre-packed twin). */
+  private block(spec: BlockSpec, sessions: readonly NativeSession[]): { fused: FusedBlock; halves: { session: NativeSession }[] } {
     for (const s of sessions) this.live.add(s);
+    const halves = sessions.map((session) => ({ session }));
     const T = this.rt.Tensor;
     const f32 = (a: Float32Array, dims: number[]) => new T('float32', a, dims);
     const constants = this.constants(spec);
@@ -370,7 +362,7 @@ export class OrtBlocks {
           [out.qHeads, out.kT, out.vHeads] = this.headBuffers(n * hq);
           Object.assign(fetches, { QH: f32(out.qHeads, [H, n, dh]), KT: f32(out.kT, [H, dh, n]), VH: f32(out.vHeads, [H, n, dh]) });
         }
-        sessions[0].run({ ...constants.first, ...this.rope(spec, n, startPos), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
+        halves[0].session.run({ ...constants.first, ...this.rope(spec, n, startPos), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
         return out;
       },
       rest: (z, x, n, want): BlockRest => {
@@ -384,11 +376,11 @@ export class OrtBlocks {
           out[k] = a;
           fetches[REST_OUTPUTS[k]] = f32(a, [n, a.length / n]);
         }
-        sessions[1].run({ ...constants.second, Z: f32(z.subarray(0, n * hq), [n, hq]), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
+        halves[1].session.run({ ...constants.second, Z: f32(z.subarray(0, n * hq), [n, hq]), X: f32(x.subarray(0, n * d), [n, d]) }, fetches, {});
         return out;
       },
     };
-    return { fused, sessions };
+    return { fused, halves };
   }
 }
 

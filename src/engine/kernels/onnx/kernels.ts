@@ -20,7 +20,7 @@ import { OrtElementwise } from './elementwise';
 import { SMALL_PRODUCT } from './nativeCallSize';
 import { encodeModel, type GraphSpec } from './proto';
 import type { NativeSession, OrtRuntime, OrtSessionOptions, OrtTensor } from './runtime';
-import { type FileRegion, openSaved, probeRow, reopenSaved, saveAndOpen, saveCopyAndOpen } from './savedWeights';
+import { type FileRegion, openSaved, packedTwinStep, probeRow, saveAndOpen, saveCopyAndOpen } from './savedWeights';
 
 export interface OnnxKernelOptions {
   /** Intra-op threads per session (counting the caller). Default 1. */
@@ -206,9 +206,7 @@ export class OnnxKernels implements Kernels {
     const lse = isUnembedding(n, transposed);
     try {
       const session = saveCopyAndOpen(this.rt, slot, (file) => packedGraph(k, n, transposed, lse, hasBias, file), source, this.packedOptions(lse, false), (s) => this.probeProduct(s, k, n, lse, !hasBias));
-      const handle = new Float32Array(0);
-      this.packLater(this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true, noBias: !hasBias }, lse), slot);
-      return handle;
+      return this.openedFromFile(session, k, n, transposed, hasBias, lse, slot);
     } catch (e) {
       this.stopSaving(e);
       return undefined;
@@ -219,10 +217,7 @@ export class OnnxKernels implements Kernels {
     if (!this.packable(k * n, k, n)) return undefined;
     const lse = isUnembedding(n, transposed);
     const session = openSaved(this.rt, slot, this.packedOptions(lse, false), (s) => this.probeProduct(s, k, n, lse, !hasBias));
-    if (!session) return undefined;
-    const handle = new Float32Array(0);
-    this.packLater(this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true, noBias: !hasBias }, lse), slot);
-    return handle;
+    return session && this.openedFromFile(session, k, n, transposed, hasBias, lse, slot);
   }
 
   blockFusable(spec: BlockSpec): boolean {
@@ -393,17 +388,15 @@ export class OnnxKernels implements Kernels {
   /** Queues the pre-packed reopening of a weight opened unpacked from `slot` (not for unembeddings; see packDeferred). */
   private packLater(entry: PackedWeight, slot: PackedWeightSlot): PackedWeight {
     if (entry.lseRows !== undefined) return entry;
-    const unpacked = entry.session;
-    this.deferred.push(() => {
-      if (entry.session !== unpacked || !this.live.has(unpacked)) return; // replaced or released since
-      const packed = reopenSaved(this.rt, slot, this.packedOptions(false), (s) => this.probeProduct(s, entry.k, entry.n, false, entry.noBias));
-      if (!packed) return; // the files changed under us: the unpacked session stays, slower but right
-      this.live.delete(unpacked);
-      unpacked.dispose();
-      entry.session = packed;
-      this.live.add(packed);
-    });
+    this.deferred.push(packedTwinStep(this.rt, slot, this.packedOptions(false), (s) => this.probeProduct(s, entry.k, entry.n, false, entry.noBias), entry, this.live));
     return entry;
+  }
+
+  /** A weight opened unpacked from `slot`: registered under a new handle, its pre-packed twin queued. */
+  private openedFromFile(session: NativeSession, k: number, n: number, transposed: boolean, hasBias: boolean, lse: boolean, slot: PackedWeightSlot): Float32Array {
+    const handle = new Float32Array(0);
+    this.packLater(this.register(handle, { session, k, n, transposed, probe: EMPTY_OK, viaHandle: true, noBias: !hasBias }, lse), slot);
+    return handle;
   }
 
   /** Keys `key` to the session (replacing an earlier one); unembeddings run in row blocks (lseRows). */

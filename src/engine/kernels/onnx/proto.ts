@@ -183,13 +183,13 @@ function initializer(w: Writer, t: Initializer): void {
   for (const d of t.dims) w.int(1, d);
   w.int(2, FLOAT);
   w.string(8, t.name);
-  if (t.externalFile || !data) {
+  if (t.externalFile) {
     const entry = (key: string, value: string) => w.message(13, (e) => e.string(1, key).string(2, value));
-    entry('location', t.externalFile ?? '');
+    entry('location', t.externalFile);
     entry('offset', '0');
     entry('length', String(4 * count));
     w.int(14, 1); // data_location = EXTERNAL
-  } else {
+  } else if (data) { // (always, by the check above)
     w.raw(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)); // little-endian, as ONNX requires
   }
 }

@@ -184,6 +184,26 @@ export function reopenSaved(rt: OrtRuntime, slot: PackedWeightSlot, options: Ort
   return undefined;
 }
 
+/**
+ * The step (Kernels.packDeferred) that swaps the session `holder` got unpacked from `slot` for its pre-packed
+ * twin: the unpacked one is disposed and `live` updated. Nothing happens when it was replaced or released since,
+ * or when the twin no longer gives the recorded probe product (the files changed: the unpacked session stays,
+ * slower but right).
+ */
+export function packedTwinStep(rt: OrtRuntime, slot: PackedWeightSlot, options: OrtSessionOptions, probe: (s: NativeSession) => Float32Array,
+  holder: { session: NativeSession }, live: Set<NativeSession>): () => void {
+  const unpacked = holder.session;
+  return () => {
+    if (holder.session !== unpacked || !live.has(unpacked)) return;
+    const packed = reopenSaved(rt, slot, options, probe);
+    if (!packed) return;
+    live.delete(unpacked);
+    unpacked.dispose();
+    holder.session = packed;
+    live.add(packed);
+  };
+}
+
 function removeSavedWeight(files: SavedWeightFiles): void {
   for (const f of [files.probe, files.model, files.data]) removeQuietly(f);
   // a multi-weight entry's data files (<key>.<name>.bin)
